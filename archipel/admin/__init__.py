@@ -1,0 +1,1 @@
+"""Administration: organisations, tenants and the API keys that open them."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every OAIS function needs: settings, ids, errors, digests, clock."""

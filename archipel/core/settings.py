@@ -1,0 +1,102 @@
+"""One validated settings object, built once at start-up and passed down.
+
+Values come, weakest first, from the defaults, `$ARCHIPEL_HOME/archipel.toml`, then
+`ARCHIPEL_*` environment variables. Engines (database, offers, task runner) are chosen
+here and nowhere else: scaling out is a configuration change, never a code edit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from archipel.core.errors import ConfigurationError
+
+SETTINGS_FILE = "archipel.toml"
+
+
+class OfferSettings(BaseModel):
+    """A storage offer: a place that holds a full copy of the archives."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal["filesystem"] = "filesystem"
+    path: Path | None = None
+
+
+class ZipLimits(BaseModel):
+    """Bounds on an uploaded SIP, so a crafted ZIP cannot fill the disk (zip bomb)."""
+
+    max_entries: int = 200_000
+    max_total_bytes: int = 64 * 1024**3
+    max_entry_bytes: int = 32 * 1024**3
+    max_ratio: float = 200.0
+
+
+class Settings(BaseModel):
+    """Everything an instance needs to run, resolved to absolute paths."""
+
+    home: Path
+    database_url: str = ""
+    offers: list[OfferSettings] = Field(default_factory=list)
+    zip: ZipLimits = Field(default_factory=ZipLimits)
+    workers: int = Field(default=2, ge=1, le=64)
+    max_upload_bytes: int = 64 * 1024**3
+    demo: bool = True
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'archipel.db'}"
+        if not self.offers:
+            self.offers = [OfferSettings(name="offer-1"), OfferSettings(name="offer-2")]
+        for offer in self.offers:
+            if offer.kind == "filesystem" and offer.path is None:
+                offer.path = self.home / "offers" / offer.name
+            elif offer.path is not None and not offer.path.is_absolute():
+                offer.path = self.home / offer.path
+        names = [offer.name for offer in self.offers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"offer names must be unique, got {names}")
+        return self
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for uploads and unpacked SIPs; never the archive itself."""
+        return self.home / "work"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_ENV_SCALARS = ("database_url", "workers", "max_upload_bytes", "demo")
+
+
+def load_settings(home: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings of the instance at `home` (or `$ARCHIPEL_HOME`, or `./archipel-data`)."""
+    root = Path(home or os.environ.get("ARCHIPEL_HOME") or "archipel-data")
+    values: dict[str, Any] = {}
+    settings_file = root / SETTINGS_FILE
+    if settings_file.is_file():
+        try:
+            values.update(tomllib.loads(settings_file.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigurationError(f"{settings_file}: not valid TOML ({error})") from error
+    for name in _ENV_SCALARS:
+        env_value = os.environ.get(f"ARCHIPEL_{name.upper()}")
+        if env_value is not None:
+            values[name] = env_value
+    if "ARCHIPEL_OFFERS" in os.environ:
+        values["offers"] = json.loads(os.environ["ARCHIPEL_OFFERS"])
+    values.update(overrides)
+    values["home"] = root
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise ConfigurationError(f"invalid settings: {error}") from error

@@ -1,0 +1,1 @@
+"""Logbooks: what happened, to what, when, with which outcome."""

@@ -1,0 +1,1 @@
+"""Data management: archive units (a DAG), object groups and data objects."""

@@ -1,0 +1,1 @@
+"""Preservation: formats (PRONOM identification) and, later, conversion scenarios."""

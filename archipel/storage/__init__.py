@@ -1,0 +1,1 @@
+"""Archival storage: offers, the strategy that writes to all of them, fixity."""

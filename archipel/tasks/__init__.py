@@ -1,0 +1,1 @@
+"""How long work runs: in-process worker threads by default, Celery at scale."""
