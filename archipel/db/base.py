@@ -52,4 +52,4 @@ class TenantOwned:
     tables by tenant without changing keys.
     """
 
-    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-10)

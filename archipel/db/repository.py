@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from archipel.core.errors import NotFound
@@ -42,6 +42,11 @@ class TenantScope:
             shown = ", ".join(f"{value}" for value in keys.values())
             raise NotFound(f"{what} {shown} not found in tenant {self.tenant}")
         return row
+
+    def insert_many(self, model: type[TenantOwned], rows: list[dict[str, Any]]) -> None:
+        """Bulk insert of plain rows (ingests of thousands of units), stamped with this tenant."""
+        if rows:
+            self.session.execute(insert(model), [{**row, "tenant_id": self.tenant} for row in rows])
 
     def add(self, row: TenantOwned) -> None:
         """Adds a row, stamping it with this tenant; a row of another tenant is a bug."""

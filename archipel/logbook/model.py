@@ -30,10 +30,12 @@ class Operation(TenantOwned, Base):
     started: Mapped[datetime] = mapped_column(UtcDateTime)
     ended: Mapped[datetime | None] = mapped_column(UtcDateTime)
     agent: Mapped[str | None] = mapped_column(String(200))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    """`host:pid` of the process running it, so recovery rolls back only dead processes' work."""
     source_name: Mapped[str | None] = mapped_column(Text)
     units: Mapped[int] = mapped_column(Integer, default=0)
     objects: Mapped[int] = mapped_column(Integer, default=0)
-    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     reply: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
@@ -49,6 +51,8 @@ class LogbookEvent(TenantOwned, Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     step: Mapped[str] = mapped_column(String(120))
     outcome: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str | None] = mapped_column(String(200))
+    """The full finding key, e.g. `CHECK_SEDA.NOT_XSD_VALID.KO`."""
     target: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -32,7 +32,9 @@ class ArchiveUnit(TenantOwned, Base):
 
     __tablename__ = "archive_units"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "object_group_id"], ["object_groups.tenant_id", "object_groups.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "object_group_id"], ["object_groups.tenant_id", "object_groups.id"]
+        ),
         Index("ix_archive_units_operation", "tenant_id", "operation_id"),
     )
 
@@ -68,7 +70,9 @@ class DataObject(TenantOwned, Base):
 
     __tablename__ = "data_objects"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "object_group_id"], ["object_groups.tenant_id", "object_groups.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "object_group_id"], ["object_groups.tenant_id", "object_groups.id"]
+        ),
         Index("ix_data_objects_group", "tenant_id", "object_group_id"),
     )
 

@@ -57,5 +57,5 @@ def seda_schema(version: str) -> etree.XMLSchema:
         return _compile(version)
 
 
-def schema_lock() -> "threading.RLock":
+def schema_lock() -> threading.RLock:
     return _lock

@@ -1,0 +1,126 @@
+"""Tenants, organisations and API keys: who may open which tenant.
+
+API keys look like `ak_<key id>.<secret>`; only a SHA-256 of the secret is stored, so a
+leaked database does not leak usable keys. A key opens exactly one tenant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archipel.admin.model import ApiKey, Organisation, Tenant
+from archipel.core.clock import utc_now
+from archipel.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from archipel.core.ids import new_id
+
+KEY_PREFIX = "ak_"
+
+
+class UnknownTenant(NotFound):
+    """A tenant number nobody created: a usage error for the CLI (exit 2)."""
+
+    code = "UNKNOWN_TENANT"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key; `secret` is shown once and never stored."""
+
+    key_id: str
+    tenant: int
+    name: str
+    secret: str
+
+
+def get_or_create_organisation(session: Session, name: str) -> Organisation:
+    organisation = session.scalars(select(Organisation).where(Organisation.name == name)).one_or_none()
+    if organisation is None:
+        organisation = Organisation(name=name, created=utc_now())
+        session.add(organisation)
+        session.flush()
+    return organisation
+
+
+def create_tenant(
+    session: Session,
+    name: str,
+    organisation: str | None = None,
+    tenant_id: int | None = None,
+    is_admin: bool = False,
+) -> Tenant:
+    """A new tenant; its number is the next free one unless given."""
+    if not name.strip():
+        raise InvalidRequest("a tenant needs a name")
+    if session.scalars(select(Tenant).where(Tenant.name == name)).first() is not None:
+        raise Conflict(f"a tenant named {name!r} already exists")
+    if tenant_id is None:
+        highest = session.scalars(select(Tenant.id).order_by(Tenant.id.desc()).limit(1)).first()
+        tenant_id = 1 if highest is None else highest + 1
+    elif session.get(Tenant, tenant_id) is not None:
+        raise Conflict(f"tenant {tenant_id} already exists")
+    owner = get_or_create_organisation(session, organisation) if organisation else None
+    tenant = Tenant(
+        id=tenant_id,
+        name=name.strip(),
+        organisation_id=owner.id if owner else None,
+        is_admin=is_admin,
+        active=True,
+        created=utc_now(),
+    )
+    session.add(tenant)
+    session.flush()
+    return tenant
+
+
+def list_tenants(session: Session) -> list[tuple[Tenant, Organisation | None]]:
+    query = select(Tenant, Organisation).outerjoin(Organisation).order_by(Tenant.id)
+    return [(tenant, organisation) for tenant, organisation in session.execute(query).all()]
+
+
+def require_tenant(session: Session, tenant_id: int) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise UnknownTenant(f"tenant {tenant_id} does not exist")
+    return tenant
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, tenant_id: int, name: str = "default") -> IssuedKey:
+    require_tenant(session, tenant_id)
+    key_id = new_id()
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        ApiKey(id=key_id, tenant_id=tenant_id, name=name, secret_sha256=_hash(secret), created=utc_now())
+    )
+    session.flush()
+    return IssuedKey(key_id=key_id, tenant=tenant_id, name=name, secret=f"{KEY_PREFIX}{key_id}.{secret}")
+
+
+def authenticate(session: Session, presented: str | None, tenant_id: int) -> ApiKey:
+    """The key if it is valid and opens `tenant_id`.
+
+    An unknown or malformed key is `Unauthenticated`; a valid key of another tenant is
+    `Forbidden` (it says nothing of the other tenant's content, only that this key does
+    not open it).
+    """
+    if not presented or not presented.startswith(KEY_PREFIX) or "." not in presented:
+        raise Unauthenticated("missing or malformed API key (X-Api-Key: ak_...)")
+    key_id, _, secret = presented[len(KEY_PREFIX) :].partition(".")
+    key = session.get(ApiKey, key_id)
+    if key is None or key.revoked or not hmac.compare_digest(key.secret_sha256, _hash(secret)):
+        raise Unauthenticated("unknown or revoked API key")
+    if key.tenant_id != tenant_id:
+        raise Forbidden(f"this API key does not open tenant {tenant_id}")
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None or not tenant.active:
+        raise Forbidden(f"tenant {tenant_id} is not active")
+    return key

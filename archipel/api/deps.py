@@ -1,0 +1,59 @@
+"""Request dependencies: the platform, and the tenant a request runs in.
+
+`TenantDep` is the one way a route gets a tenant: it reads `X-Tenant-Id` and checks that
+the API key opens it. Routes never read the header themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from archipel.admin import service as admin
+from archipel.core.errors import InvalidRequest
+from archipel.platform import Platform
+
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    tenant: int
+    key_id: str
+
+    @property
+    def agent(self) -> str:
+        return f"api-key:{self.key_id}"
+
+
+def get_tenant(
+    platform: PlatformDep,
+    x_tenant_id: Annotated[str | None, Header(description="the tenant this call runs in")] = None,
+    x_api_key: Annotated[str | None, Header(description="an API key that opens this tenant")] = None,
+) -> TenantContext:
+    if x_tenant_id is None or not x_tenant_id.strip().lstrip("-").isdigit():
+        raise InvalidRequest("header X-Tenant-Id is required and must be a tenant number")
+    tenant = int(x_tenant_id)
+    with platform.database.unit_of_work() as session:
+        key = admin.authenticate(session, x_api_key, tenant)
+    return TenantContext(tenant=tenant, key_id=key.id)
+
+
+TenantDep = Annotated[TenantContext, Depends(get_tenant)]
+
+
+def get_session(platform: PlatformDep) -> Iterator[Session]:
+    with platform.database.unit_of_work() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

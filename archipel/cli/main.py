@@ -1,0 +1,357 @@
+"""The `archipel` command: see ../shared/design/INTERFACE.md for the contract it keeps.
+
+Exit codes: 0 success (an ingest replied OK or WARNING), 1 the operation ran and was
+refused or failed, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from archipel.admin import service as admin
+from archipel.cli.output import emit_json, err, fail, out, table
+from archipel.core import errors
+from archipel.core.digests import digest_file
+from archipel.ingest.findings import Outcome
+from archipel.ingest.service import IngestService
+from archipel.logbook.service import OperationLog, OperationView
+from archipel.metadata import service as metadata
+from archipel.platform import Platform
+
+app = typer.Typer(
+    help="Archipel: shared electronic archiving system (SAE), SEDA 2.x.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+tenant_app = typer.Typer(help="Tenants (one sealed space per archives service).", no_args_is_help=True)
+key_app = typer.Typer(help="API keys for applications.", no_args_is_help=True)
+units_app = typer.Typer(help="Archive units.", no_args_is_help=True)
+unit_app = typer.Typer(help="One archive unit.", no_args_is_help=True)
+object_app = typer.Typer(help="Data objects.", no_args_is_help=True)
+logbook_app = typer.Typer(help="Logbooks.", no_args_is_help=True)
+for name, sub in (
+    ("tenant", tenant_app),
+    ("key", key_app),
+    ("units", units_app),
+    ("unit", unit_app),
+    ("object", object_app),
+    ("logbook", logbook_app),
+):
+    app.add_typer(sub, name=name)
+
+_state: dict[str, Any] = {"debug": False, "home": None}
+
+TenantOpt = Annotated[int, typer.Option("--tenant", "-t", help="tenant number")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Path | None, typer.Option("--home", envvar="ARCHIPEL_HOME", help="instance folder")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+) -> None:
+    _state["home"] = home
+    _state["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr)
+
+
+def platform() -> Platform:
+    """The instance, initialised (idempotent), with crashed operations recovered."""
+    instance = Platform.open(_state["home"])
+    instance.initialise()
+    return instance
+
+
+@app.command()
+def init(
+    json_: JsonOpt = False, demo: Annotated[bool, typer.Option(help="create the demo tenants")] = True
+) -> None:
+    """Create or upgrade the instance (idempotent: run it twice, nothing lost or duplicated)."""
+    instance = Platform.open(_state["home"])
+    report = instance.initialise(demo=demo)
+    result = {
+        "home": str(instance.settings.home),
+        "created": report.created,
+        "recovered": report.recovered,
+        "database": instance.settings.database_url.split("@")[-1],
+        "offers": [offer.name for offer in instance.settings.offers],
+        "demo_keys": {str(k): v for k, v in report.demo_keys.items()},
+    }
+    instance.close()
+    if json_:
+        emit_json(result)
+    else:
+        out.print(
+            f"Instance ready in [bold]{result['home']}[/bold] ({'created' if report.created else 'existing'})"
+        )
+        for tenant, key in report.demo_keys.items():
+            out.print(f"  tenant {tenant}: X-Api-Key: {key}")
+        if report.recovered:
+            out.print(f"  rolled back {len(report.recovered)} interrupted operation(s)")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Start the HTTP server (API at /api/v1, docs at /api/v1/docs)."""
+    import uvicorn
+
+    from archipel.api.app import create_app
+
+    instance = platform()
+    err.print(f"Archipel listening on http://{host}:{port}/api/v1/docs")
+    uvicorn.run(create_app(instance, close_on_shutdown=True), host=host, port=port, log_level="info")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Option("--name")],
+    organisation: Annotated[str | None, typer.Option("--organisation")] = None,
+    tenant_id: Annotated[int | None, typer.Option("--id", help="tenant number (default: next)")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Create a tenant."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        tenant = admin.create_tenant(session, name, organisation, tenant_id)
+        result = {"id": tenant.id, "name": tenant.name, "organisation": organisation}
+    instance.write_tenant_document(tenant.id, tenant.name, organisation, False)
+    emit_json(result) if json_ else out.print(f"tenant {result['id']} created: {result['name']}")
+
+
+@tenant_app.command("list")
+def tenant_list(json_: JsonOpt = False) -> None:
+    """List tenants."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        rows = [
+            {"id": t.id, "name": t.name, "organisation": o.name if o else None, "active": t.active}
+            for t, o in admin.list_tenants(session)
+        ]
+    if json_:
+        emit_json(rows)
+    else:
+        table("Tenants", ["id", "name", "organisation", "active"], [list(r.values()) for r in rows])
+
+
+@key_app.command("create")
+def key_create(
+    tenant: TenantOpt, name: Annotated[str, typer.Option("--name")] = "default", json_: JsonOpt = False
+) -> None:
+    """Create an API key for a tenant (the secret is shown once)."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        issued = admin.create_api_key(session, tenant, name)
+    emit_json({"key": issued.secret, "tenant": tenant}) if json_ else out.print(issued.secret)
+
+
+@app.command()
+def ingest(
+    sip: Annotated[Path, typer.Argument(help="the SIP: a ZIP with manifest.xml")],
+    tenant: TenantOpt,
+    reply: Annotated[
+        Path | None, typer.Option("--reply", help="write the ArchiveTransferReply XML here")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Ingest a SIP and wait for its reply (exit 1 if refused)."""
+    if not sip.is_file():
+        raise errors.InvalidRequest(f"{sip}: no such file")
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        admin.require_tenant(session, tenant)
+    service = IngestService(instance)
+    operation_id = service.submit(tenant, sip, sip.name, agent="cli")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total or None)
+            bar.update(tasks[phase], completed=done, total=total or None)
+
+        result = service.run(tenant, operation_id, progress)
+    with instance.database.unit_of_work() as session:
+        logbook = OperationLog(session, tenant)
+        view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
+        atr = view.operation.reply
+    if reply is not None and atr:
+        reply.write_bytes(atr)
+    summary = {
+        "operation_id": operation_id,
+        "reply_code": "KO" if result.outcome is Outcome.FATAL else result.outcome.value,
+        "outcome": result.outcome.value,
+        "units": result.units,
+        "objects": result.objects,
+        "events": [
+            {
+                "step": e["step"],
+                "code": e["code"],
+                "outcome": e["outcome"],
+                "target": e["target"],
+                "message": e["message"],
+            }
+            for e in view.as_dict()["events"]
+        ],
+    }
+    instance.close()
+    if json_:
+        emit_json(summary)
+    else:
+        colour = {"OK": "green", "WARNING": "yellow"}.get(result.outcome.value, "red")
+        out.print(
+            f"[{colour}]{result.outcome.value}[/{colour}] operation {operation_id}: "
+            f"{result.units} units, {result.objects} objects"
+        )
+        for event in summary["events"]:
+            if event["outcome"] != "OK":
+                target = f" [{event['target']}]" if event["target"] else ""
+                out.print(
+                    f"  {event['outcome']:7} {event['code']}{target}: {event['message']}", highlight=False
+                )
+    if result.outcome.rank >= Outcome.KO.rank:
+        raise typer.Exit(1)
+
+
+@units_app.command("list")
+def units_list(tenant: TenantOpt, limit: int = 100, offset: int = 0, json_: JsonOpt = False) -> None:
+    """List archive units."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        admin.require_tenant(session, tenant)
+        rows = metadata.unit_summaries(session, tenant, limit, offset)
+    if json_:
+        emit_json(rows)
+    else:
+        table(
+            f"Archive units of tenant {tenant}",
+            ["id", "title", "level", "parents", "object group"],
+            [[r["id"], r["title"], r["level"], len(r["parents"]), r["object_group"]] for r in rows],
+        )
+
+
+@unit_app.command("show")
+def unit_show(unit_id: str, tenant: TenantOpt, json_: JsonOpt = False) -> None:
+    """Show a unit with its metadata, rules, object group and objects."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        admin.require_tenant(session, tenant)
+        detail = metadata.unit_detail(session, tenant, unit_id)
+    if json_:
+        emit_json(detail)
+    else:
+        out.print_json(data=detail)
+
+
+@object_app.command("get")
+def object_get(
+    object_id: str,
+    tenant: TenantOpt,
+    output: Annotated[Path, typer.Option("-o", "--output", help="file to write")],
+    json_: JsonOpt = False,
+) -> None:
+    """Write an object's bytes to a file (its SHA-512 is checked on read)."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        admin.require_tenant(session, tenant)
+        obj = metadata.binary_object(session, tenant, object_id)
+    partial = output.with_name(output.name + ".part")
+    with metadata.open_binary(instance.storage, tenant, obj) as stream, partial.open("wb") as target:
+        while chunk := stream.read(1024 * 1024):
+            target.write(chunk)
+    if digest_file(partial)["sha512"] != obj.sha512:
+        partial.unlink()
+        raise errors.IntegrityFault(f"object {object_id}: bytes written do not match SHA-512")
+    partial.replace(output)
+    result = {
+        "id": obj.id,
+        "file": str(output),
+        "size": obj.size,
+        "digest": obj.sha512,
+        "digest_algorithm": "SHA-512",
+    }
+    emit_json(result) if json_ else out.print(f"{output}: {obj.size} bytes, SHA-512 verified")
+
+
+@logbook_app.command("operations")
+def logbook_operations(tenant: TenantOpt, limit: int = 100, json_: JsonOpt = False) -> None:
+    """List operations with their events."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        admin.require_tenant(session, tenant)
+        logbook = OperationLog(session, tenant)
+        rows = [OperationView(op, logbook.events(op.id)).as_dict() for op in logbook.operations(limit)]
+    if json_:
+        emit_json(rows)
+    else:
+        table(
+            f"Operations of tenant {tenant}",
+            ["id", "type", "status", "outcome", "started", "message"],
+            [[r["id"], r["type"], r["status"], r["outcome"], r["started"], r["message"][:80]] for r in rows],
+        )
+
+
+@logbook_app.command("operation")
+def logbook_operation(
+    operation_id: str,
+    tenant: TenantOpt,
+    json_: JsonOpt = False,
+    reply: Annotated[Path | None, typer.Option("--reply", help="write the ATR here")] = None,
+) -> None:
+    """One operation with its events (and its reply with --reply)."""
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        admin.require_tenant(session, tenant)
+        logbook = OperationLog(session, tenant)
+        view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
+    if reply is not None and view.operation.reply:
+        reply.write_bytes(view.operation.reply)
+    if json_:
+        emit_json(view.as_dict())
+    else:
+        out.print_json(data=view.as_dict())
+
+
+USAGE_ERRORS = (errors.ConfigurationError, errors.InvalidRequest, admin.UnknownTenant)
+
+
+def main() -> None:
+    """Entry point: maps errors to one line on stderr and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        fail("interrupted")
+        sys.exit(1)
+    except Exception as error:  # the one place errors become exit codes
+        import click
+
+        if isinstance(error, click.exceptions.UsageError):
+            error.show()
+            sys.exit(2)
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        if _state["debug"]:
+            raise
+        if isinstance(error, errors.ArchipelError):
+            fail(error.message)
+            sys.exit(2 if isinstance(error, USAGE_ERRORS) else 1)
+        fail(f"{type(error).__name__}: {error}")
+        sys.exit(1)

@@ -1,0 +1,24 @@
+"""Imports every package's tables so that `Base.metadata` knows the whole schema.
+
+Alembic's autogeneration and the migration tests read the schema from here.
+"""
+
+from archipel.admin.model import ApiKey, Organisation, Tenant
+from archipel.db.base import Base
+from archipel.logbook.model import LogbookEvent, Operation
+from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent
+from archipel.storage.model import PendingWrite
+
+__all__ = [
+    "ApiKey",
+    "ArchiveUnit",
+    "Base",
+    "DataObject",
+    "LogbookEvent",
+    "ObjectGroup",
+    "Operation",
+    "Organisation",
+    "PendingWrite",
+    "Tenant",
+    "UnitParent",
+]

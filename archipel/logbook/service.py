@@ -1,0 +1,136 @@
+"""Writing and reading the operation logbook.
+
+Events are written in the same transaction as the change they record (the caller's
+session), so the logbook never claims what the database does not hold, nor the reverse.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from archipel.core.clock import iso, utc_now
+from archipel.core.ids import new_id
+from archipel.db.repository import TenantScope
+from archipel.ingest.findings import Finding, Outcome
+from archipel.logbook.model import LogbookEvent, Operation
+
+
+def this_worker() -> str:
+    """Who runs an operation: recovery only rolls back work of processes that are gone."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class OperationLog:
+    """The logbook of one tenant."""
+
+    def __init__(self, session: Session, tenant: int) -> None:
+        self.scope = TenantScope(session, tenant)
+        self.session = session
+
+    def start(self, type_: str, agent: str | None = None, source_name: str | None = None) -> Operation:
+        operation = Operation(
+            id=new_id(),
+            type=type_,
+            status="RUNNING",
+            started=utc_now(),
+            agent=agent,
+            worker=this_worker(),
+            source_name=source_name,
+            message="",
+            units=0,
+            objects=0,
+            total_bytes=0,
+        )
+        self.scope.add(operation)
+        self.session.flush()
+        return operation
+
+    def get(self, operation_id: str) -> Operation:
+        return self.scope.get(Operation, "operation", id=operation_id)
+
+    def record(self, operation_id: str, findings: list[Finding]) -> None:
+        """Appends events in order after those already written."""
+        query = self.scope.select(LogbookEvent).where(LogbookEvent.operation_id == operation_id)
+        last = self.session.scalar(query.with_only_columns(func.max(LogbookEvent.seq)))
+        seq = last or 0
+        now = utc_now()
+        for finding in findings:
+            seq += 1
+            self.scope.add(
+                LogbookEvent(
+                    operation_id=operation_id,
+                    seq=seq,
+                    step=finding.step,
+                    outcome=finding.outcome.value,
+                    code=finding.key,
+                    target=finding.target,
+                    message=finding.message,
+                    created=now,
+                )
+            )
+
+    def finish(self, operation: Operation, outcome: Outcome, message: str) -> None:
+        operation.status = "DONE"
+        operation.outcome = outcome.value
+        operation.message = message
+        operation.ended = utc_now()
+
+    def events(self, operation_id: str) -> list[LogbookEvent]:
+        query = self.scope.select(LogbookEvent).where(LogbookEvent.operation_id == operation_id)
+        return list(self.session.scalars(query.order_by(LogbookEvent.seq)))
+
+    def operations(self, limit: int = 100, offset: int = 0, type_: str | None = None) -> list[Operation]:
+        query = self.scope.select(Operation)
+        if type_:
+            query = query.where(Operation.type == type_)
+        query = query.order_by(Operation.started.desc(), Operation.id.desc()).limit(limit).offset(offset)
+        return list(self.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class OperationView:
+    """An operation with its events, as the API, the CLI and the offers show it."""
+
+    operation: Operation
+    events: list[LogbookEvent]
+
+    def as_dict(self) -> dict[str, Any]:
+        op = self.operation
+        return {
+            "id": op.id,
+            "tenant": op.tenant_id,
+            "type": op.type,
+            "status": op.status,
+            "outcome": op.outcome,
+            "message": op.message,
+            "started": _iso(op.started),
+            "ended": _iso(op.ended),
+            "agent": op.agent,
+            "source_name": op.source_name,
+            "units": op.units,
+            "objects": op.objects,
+            "bytes": op.total_bytes,
+            "events": [
+                {
+                    "seq": event.seq,
+                    "step": event.step,
+                    "code": event.code,
+                    "outcome": event.outcome,
+                    "target": event.target,
+                    "message": event.message,
+                    "created": _iso(event.created),
+                }
+                for event in self.events
+            ],
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None

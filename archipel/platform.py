@@ -1,0 +1,153 @@
+"""The composition root: one instance's settings, database, offers, workers and services.
+
+Built once at start-up from the settings and handed to the API, the CLI and workers;
+nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archipel.admin import service as admin
+from archipel.core.clock import iso, utc_now
+from archipel.core.digests import sha512_bytes
+from archipel.core.settings import Settings, load_settings
+from archipel.db import migrate
+from archipel.db.database import Database
+from archipel.logbook.service import OperationLog, OperationView
+from archipel.preservation.formats import FormatIdentifier
+from archipel.storage import layout
+from archipel.storage.filesystem import FileSystemOffer
+from archipel.storage.strategy import StorageStrategy
+from archipel.tasks.runner import InProcessRunner, TaskRunner
+
+DEMO_ORGANISATION = "Métropole de démonstration"
+DEMO_TENANTS = ((0, "Administration", True), (1, "Commune A", False), (2, "Commune B", False))
+DEMO_KEYS_FILE = "demo-keys.json"
+
+
+@dataclass
+class InitReport:
+    created: bool
+    recovered: list[str] = field(default_factory=list)
+    demo_keys: dict[int, str] = field(default_factory=dict)
+
+
+class Platform:
+    def __init__(self, settings: Settings, tasks: TaskRunner | None = None) -> None:
+        self.settings = settings
+        self.database = Database(settings.database_url)
+        self.storage = StorageStrategy(
+            [FileSystemOffer(offer.name, offer.path) for offer in settings.offers if offer.path is not None]
+        )
+        self.tasks: TaskRunner = tasks or InProcessRunner(settings.workers)
+        self._identifier: FormatIdentifier | None = None
+        self._identifier_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, home: Path | str | None = None, **overrides: object) -> Platform:
+        return cls(load_settings(home, **overrides))
+
+    def format_identifier(self) -> FormatIdentifier:
+        """Loaded on first use: the PRONOM signatures take a while to compile."""
+        with self._identifier_lock:
+            if self._identifier is None:
+                self._identifier = FormatIdentifier()
+            return self._identifier
+
+    def initialise(self, demo: bool | None = None) -> InitReport:
+        """Creates what is missing, migrates, recovers; idempotent (run it twice: nothing changes)."""
+        from archipel.ingest.recovery import recover_interrupted
+
+        home = self.settings.home
+        created = not (home / "archipel.toml").exists()
+        home.mkdir(parents=True, exist_ok=True)
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+        if created:
+            (home / "archipel.toml").write_text(_DEFAULT_TOML, encoding="utf-8")
+        migrate.upgrade(self.database)
+        report = InitReport(created=created, recovered=recover_interrupted(self))
+        if self.settings.demo if demo is None else demo:
+            report.demo_keys = self._ensure_demo()
+        return report
+
+    def _ensure_demo(self) -> dict[int, str]:
+        """A demo organisation with an administration tenant and two communes, each with a key.
+
+        The demo keys are kept in a file readable by the owner only, so `./run` can print
+        them again; real keys are shown once and never stored.
+        """
+        keys_file = self.settings.home / DEMO_KEYS_FILE
+        keys: dict[int, str] = (
+            {int(k): v for k, v in json.loads(keys_file.read_text()).items()} if keys_file.exists() else {}
+        )
+        with self.database.unit_of_work() as session:
+            existing = {tenant.id for tenant, _ in admin.list_tenants(session)}
+            for tenant_id, name, is_admin in DEMO_TENANTS:
+                if tenant_id not in existing:
+                    tenant = admin.create_tenant(session, name, DEMO_ORGANISATION, tenant_id, is_admin)
+                    self.write_tenant_document(tenant.id, tenant.name, DEMO_ORGANISATION, is_admin)
+                if tenant_id not in keys:
+                    keys[tenant_id] = admin.create_api_key(session, tenant_id, "demo").secret
+        keys_file.write_text(json.dumps({str(k): v for k, v in sorted(keys.items())}, indent=1))
+        os.chmod(keys_file, 0o600)
+        return keys
+
+    def write_tenant_document(self, tenant: int, name: str, organisation: str | None, is_admin: bool) -> None:
+        document = {
+            "schema": "archipel:tenant:1",
+            "id": tenant,
+            "name": name,
+            "organisation": organisation,
+            "is_admin": is_admin,
+            "created": iso(utc_now()),
+        }
+        data = (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+        key = layout.tenant_key(tenant)
+        if not self.storage.exists_everywhere(key):
+            self.storage.put(key, data, sha512_bytes(data))
+
+    def write_operation_logbook(self, tenant: int, operation_id: str) -> None:
+        """The closed operation's logbook, written to the offers beside its manifest and reply."""
+        with self.database.unit_of_work() as session:
+            logbook = OperationLog(session, tenant)
+            view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
+            data = (json.dumps(view.as_dict(), ensure_ascii=False, indent=1) + "\n").encode()
+            reply = view.operation.reply
+        self.storage.put(
+            layout.operation_file_key(tenant, operation_id, "logbook.json"), data, sha512_bytes(data)
+        )
+        if reply and view.operation.outcome in ("KO", "FATAL"):
+            key = layout.operation_file_key(tenant, operation_id, "reply.xml")
+            self.storage.put(key, reply, sha512_bytes(reply))
+
+    def close(self) -> None:
+        self.tasks.shutdown(wait=True)
+        self.database.dispose()
+
+
+_DEFAULT_TOML = """\
+# Archipel instance settings. Environment variables ARCHIPEL_* override these values.
+# database_url = "postgresql+psycopg://archipel@db.example/archipel"
+workers = 2
+
+# Every archive object is written to every offer below and verified by SHA-512.
+[[offers]]
+name = "offer-1"
+kind = "filesystem"
+path = "offers/offer-1"
+
+[[offers]]
+name = "offer-2"
+kind = "filesystem"
+path = "offers/offer-2"
+
+[zip]
+max_entries = 200000
+max_total_bytes = 68719476736
+max_ratio = 200.0
+"""
