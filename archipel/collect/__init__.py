@@ -1,0 +1,1 @@
+"""Collect: ways to deposit (SIP builder today; streamed transactions and folder analysis later)."""

@@ -1,0 +1,91 @@
+"""The reference system's own test SIPs: each is accepted or refused as Vitam does, for the same reason.
+
+Refusals that need referentials (agencies, contracts, profiles, rules) are the subject of
+the referentials issue; they are marked as expected failures (strict), so the day they
+pass the marker must go.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import etree
+from support import ExpectedSip, expected_sips
+
+from archipel.ingest.findings import Outcome
+from archipel.ingest.service import IngestService
+from archipel.logbook.service import OperationLog
+from archipel.metadata.repository import UnitRepository
+from archipel.platform import Platform
+
+NEEDS_REFERENTIALS = (
+    "CHECK_HEADER",
+    "UNITS_RULES_COMPUTE",
+    "CHECK_ARCHIVE_UNIT_PROFILE",
+    "CHECK_CLASSIFICATION_LEVEL",
+)
+REASONS_WITHOUT_CODE = {"SIP_KO_PathTraversalInFileName.zip": "CHECK_CONTAINER.PATH_TRAVERSAL.KO"}
+
+
+def expected_code(sip: ExpectedSip) -> str | None:
+    """The Vitam code the reason starts with (`CHECK_X.Y.KO`, `CHECK_X=KO`), if any."""
+    if sip.name in REASONS_WITHOUT_CODE:
+        return REASONS_WITHOUT_CODE[sip.name]
+    match = re.match(r"^([A-Z_][A-Z0-9_.]*)(?:=|\.)(KO|WARNING)\b", sip.reason)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+def cases() -> list[object]:
+    params = []
+    for sip in expected_sips():
+        if sip.path.parent.name not in ("ok", "ko"):
+            continue
+        code = expected_code(sip) or ""
+        marks = []
+        if sip.expected == "KO" and code.startswith(NEEDS_REFERENTIALS):
+            marks.append(pytest.mark.xfail(strict=True, reason="needs referentials (issue 3)"))
+        params.append(pytest.param(sip, id=sip.name, marks=marks))
+    return params
+
+
+def ingest(platform: Platform, sip: ExpectedSip, tenant: int = 1) -> tuple[str, Outcome]:
+    service = IngestService(platform)
+    operation_id = service.submit(tenant, sip.path, sip.name, agent="test")
+    return operation_id, service.run(tenant, operation_id).outcome
+
+
+def offer_keys(platform: Platform, prefix: str) -> list[str]:
+    return [entry.key for offer in platform.storage.offers for entry in offer.list(prefix)]
+
+
+@pytest.mark.parametrize("sip", cases())
+def test_fixture_sip_gets_the_reference_outcome(platform: Platform, sip: ExpectedSip) -> None:
+    operation_id, outcome = ingest(platform, sip)
+    with platform.database.unit_of_work() as session:
+        logbook = OperationLog(session, 1)
+        operation = logbook.get(operation_id)
+        events = logbook.events(operation_id)
+        units = UnitRepository(session, 1).units(limit=100_000)
+    codes = [event.code for event in events]
+    assert operation.status == "DONE"
+    assert operation.reply is not None
+    reply = etree.fromstring(operation.reply)
+    reply_code = reply.find("{*}ReplyCode")
+    assert reply_code is not None
+
+    if sip.expected == "KO":
+        assert outcome is Outcome.KO, codes
+        code = expected_code(sip)
+        if code:
+            assert any(found and found.endswith(code) for found in codes), (code, codes)
+        assert units == []
+        assert offer_keys(platform, "tenants/1/objects") == []
+        assert offer_keys(platform, "tenants/1/units") == []
+        assert reply_code.text == "KO"
+    else:
+        assert outcome.value == sip.expected, [e.code for e in events if e.outcome != "OK"]
+        assert reply_code.text == sip.expected
+        assert len(units) == operation.units > 0
+        for offer in platform.storage.offers:
+            assert len(list(offer.list("tenants/1/objects"))) == operation.objects
