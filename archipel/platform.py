@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archipel.admin import service as admin
+from archipel.admin.model import Tenant
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import sha512_bytes
 from archipel.core.settings import Settings, load_settings
@@ -26,7 +27,8 @@ from archipel.storage.strategy import StorageStrategy
 from archipel.tasks.runner import InProcessRunner, TaskRunner
 
 DEMO_ORGANISATION = "Métropole de démonstration"
-DEMO_TENANTS = ((0, "Administration", True), (1, "Commune A", False), (2, "Commune B", False))
+ADMIN_TENANT = 0
+DEMO_TENANTS = ((1, "Commune A", False), (2, "Commune B", False))
 DEMO_KEYS_FILE = "demo-keys.json"
 
 
@@ -70,10 +72,18 @@ class Platform:
         if created:
             (home / "archipel.toml").write_text(_DEFAULT_TOML, encoding="utf-8")
         migrate.upgrade(self.database)
+        self._ensure_admin_tenant()
         report = InitReport(created=created, recovered=recover_interrupted(self))
         if self.settings.demo if demo is None else demo:
             report.demo_keys = self._ensure_demo()
         return report
+
+    def _ensure_admin_tenant(self) -> None:
+        """Tenant 0 administers the platform (the reference system's habit); it always exists."""
+        with self.database.unit_of_work() as session:
+            if session.get(Tenant, ADMIN_TENANT) is None:
+                admin.create_tenant(session, "Administration", None, ADMIN_TENANT, is_admin=True)
+                self.write_tenant_document(ADMIN_TENANT, "Administration", None, True)
 
     def _ensure_demo(self) -> dict[int, str]:
         """A demo organisation with an administration tenant and two communes, each with a key.
@@ -91,6 +101,7 @@ class Platform:
                 if tenant_id not in existing:
                     tenant = admin.create_tenant(session, name, DEMO_ORGANISATION, tenant_id, is_admin)
                     self.write_tenant_document(tenant.id, tenant.name, DEMO_ORGANISATION, is_admin)
+            for tenant_id in (ADMIN_TENANT, *(tenant for tenant, _, _ in DEMO_TENANTS)):
                 if tenant_id not in keys:
                     keys[tenant_id] = admin.create_api_key(session, tenant_id, "demo").secret
         keys_file.write_text(json.dumps({str(k): v for k, v in sorted(keys.items())}, indent=1))
