@@ -119,8 +119,14 @@ class Platform:
         }
         data = (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
         key = layout.tenant_key(tenant)
-        if not self.storage.exists_everywhere(key):
-            self.storage.put(key, data, sha512_bytes(data))
+        if self.storage.exists_everywhere(key):
+            return
+        for offer in self.storage.offers:  # an offer that has it already keeps the original bytes
+            if offer.exists(key):
+                with offer.open(key) as stream:
+                    data = stream.read()
+                break
+        self.storage.put(key, data, sha512_bytes(data))
 
     def write_operation_logbook(self, tenant: int, operation_id: str) -> None:
         """The closed operation's logbook, written to the offers beside its manifest and reply."""

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from archipel.core import errors
+from archipel.storage.offer import OfferError
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,12 @@ STATUS: dict[type[errors.ArchipelError], int] = {
     errors.TooLarge: 413,
     errors.IntegrityFault: 500,
     errors.ConfigurationError: 500,
+    OfferError: 503,
 }
 
 
 def status_of(error: errors.ArchipelError) -> int:
+    """The most specific status: an offer's missing object is a NotFound before an OfferError."""
     for kind in type(error).__mro__:
         if kind in STATUS:
             return STATUS[kind]

@@ -333,7 +333,8 @@ USAGE_ERRORS = (errors.ConfigurationError, errors.InvalidRequest, admin.UnknownT
 def main() -> None:
     """Entry point: maps errors to one line on stderr and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode, click returns Exit codes
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):

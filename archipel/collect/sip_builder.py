@@ -37,7 +37,9 @@ class BuiltSip:
     bytes: int
 
 
-def _copy_hashing(source: Path | bytes, target: zipfile.ZipFile, name: str, compress: bool) -> tuple[str, int]:
+def _copy_hashing(
+    source: Path | bytes, target: zipfile.ZipFile, name: str, compress: bool
+) -> tuple[str, int]:
     digest = hashlib.sha512()
     size = 0
     info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
@@ -103,14 +105,20 @@ def build_sip(
             "<DataObjectPackage>" + "".join(objects) + "<DescriptiveMetadata>"
             '<ArchiveUnit id="U0"><Content><DescriptionLevel>RecordGrp</DescriptionLevel>'
             f"<Title>{escape(title)}</Title></Content>"
-            + "".join(f"<ArchiveUnit id=\"R{i}\"><ArchiveUnitRefId>U{i}</ArchiveUnitRefId></ArchiveUnit>"
-                      for i in range(1, len(units) + 1))
-            + "</ArchiveUnit>" + "".join(units) + "</DescriptiveMetadata>"
+            + "".join(
+                f'<ArchiveUnit id="R{i}"><ArchiveUnitRefId>U{i}</ArchiveUnitRefId></ArchiveUnit>'
+                for i in range(1, len(units) + 1)
+            )
+            + "</ArchiveUnit>"
+            + "".join(units)
+            + "</DescriptiveMetadata>"
             f"<ManagementMetadata><OriginatingAgencyIdentifier>{escape(originating_agency)}"
             "</OriginatingAgencyIdentifier></ManagementMetadata></DataObjectPackage>"
             f"<ArchivalAgency><Identifier>{escape(archival_agency)}</Identifier></ArchivalAgency>"
             f"<TransferringAgency><Identifier>{escape(transferring_agency)}</Identifier></TransferringAgency>"
             "</ArchiveTransfer>"
         )
-        archive.writestr(zipfile.ZipInfo("manifest.xml", date_time=(2024, 1, 1, 0, 0, 0)), manifest.encode("utf-8"))
+        archive.writestr(
+            zipfile.ZipInfo("manifest.xml", date_time=(2024, 1, 1, 0, 0, 0)), manifest.encode("utf-8")
+        )
     return BuiltSip(output, units=len(units) + 1, objects=len(objects), bytes=total)

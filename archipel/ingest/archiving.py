@@ -248,7 +248,8 @@ def store_and_index(
         scope.insert_many(DataObject, rows.objects)
         log = OperationLog(session, ctx.tenant)
         operation = log.get(ctx.operation_id)
-        log.record(ctx.operation_id, [*events, stored, indexed])
+        notified = Finding("ATR_NOTIFICATION", Outcome.OK, "reply written and stored on every offer")
+        log.record(ctx.operation_id, [*events, stored, indexed, notified])
         operation.units = len(rows.units)
         operation.objects = len(rows.binaries)
         operation.total_bytes = ctx.total_bytes

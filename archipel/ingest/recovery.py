@@ -84,7 +84,5 @@ def recover_interrupted(platform: Platform) -> list[str]:
         recovered.append(operation.id)
         platform.write_operation_logbook(operation.tenant_id, operation.id)
     for offer in platform.storage.offers:
-        clean = getattr(offer, "clean_temporary", None)
-        if clean is not None:
-            clean()
+        offer.clean_temporary()
     return recovered

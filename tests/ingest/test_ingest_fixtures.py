@@ -25,6 +25,10 @@ NEEDS_REFERENTIALS = (
     "CHECK_ARCHIVE_UNIT_PROFILE",
     "CHECK_CLASSIFICATION_LEVEL",
 )
+NEEDS_SIGNATURE_CHECKS = {
+    name: "Vitam answers WARNING for a signature element; signature verification is issue 11"
+    for name in ("OK_SEDA_2.1_Signature.zip", "OK_SEDA_2.3_SigningInformation.zip")
+}
 REASONS_WITHOUT_CODE = {"SIP_KO_PathTraversalInFileName.zip": "CHECK_CONTAINER.PATH_TRAVERSAL.KO"}
 
 
@@ -43,6 +47,8 @@ def cases() -> list[object]:
             continue
         code = expected_code(sip) or ""
         marks = []
+        if sip.name in NEEDS_SIGNATURE_CHECKS:
+            marks.append(pytest.mark.xfail(strict=True, reason=NEEDS_SIGNATURE_CHECKS[sip.name]))
         if sip.expected == "KO" and code.startswith(NEEDS_REFERENTIALS):
             marks.append(pytest.mark.xfail(strict=True, reason="needs referentials (issue 3)"))
         params.append(pytest.param(sip, id=sip.name, marks=marks))
