@@ -86,21 +86,21 @@ def test_an_empty_file_has_no_format(identifier: FormatIdentifier, tmp_path: Pat
     assert identification.candidates == ()
 
 
-def test_plain_text_without_extension_is_not_identified(identifier: FormatIdentifier, tmp_path: Path) -> None:
-    notes = tmp_path / "notes"
-    notes.write_text("Délibération du conseil municipal du 3 mars.\n", encoding="utf-8")
-
-    assert identifier.identify(notes).puid is None
-
-
-def test_an_extension_does_not_make_a_format_that_has_a_signature(
-    identifier: FormatIdentifier, tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        pytest.param("notes", "Délibération du conseil municipal du 3 mars.\n", id="text-without-extension"),
+        # a `.pdf` that does not start as a PDF is not taken for one on its name alone
+        pytest.param("fake.pdf", "not a pdf\n", id="extension-of-a-format-with-a-signature"),
+    ],
+)
+def test_a_name_alone_does_not_identify_a_file(
+    identifier: FormatIdentifier, tmp_path: Path, name: str, content: str
 ) -> None:
-    """A `.pdf` that does not start as a PDF is not taken for one on its name alone."""
-    fake = tmp_path / "fake.pdf"
-    fake.write_text("not a pdf\n", encoding="ascii")
+    document = tmp_path / name
+    document.write_text(content, encoding="utf-8")
 
-    assert identifier.identify(fake).puid is None
+    assert identifier.identify(document).puid is None
 
 
 def test_keeps_every_candidate_when_priorities_do_not_decide(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from archipel.api.deps import SessionDep, TenantDep
+from archipel.api.deps import PageDep, SessionDep, TenantDep
 from archipel.logbook.service import OperationLog, OperationView
 
 router = APIRouter(tags=["logbook"])
@@ -14,16 +14,12 @@ router = APIRouter(tags=["logbook"])
 
 @router.get("/operations", summary="Operations of the tenant, newest first")
 def list_operations(
-    context: TenantDep,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    type: str | None = None,
+    context: TenantDep, session: SessionDep, page: PageDep, type: str | None = None
 ) -> list[dict[str, Any]]:
     logbook = OperationLog(session, context.tenant)
     return [
         OperationView(operation, logbook.events(operation.id)).as_dict()
-        for operation in logbook.operations(limit, offset, type)
+        for operation in logbook.operations(page.limit, page.offset, type)
     ]
 
 

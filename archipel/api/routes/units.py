@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from archipel.api.deps import PlatformDep, SessionDep, TenantDep
+from archipel.api.deps import PageDep, PlatformDep, SessionDep, TenantDep
 from archipel.metadata import service
 
 router = APIRouter(tags=["access"])
@@ -16,13 +16,9 @@ router = APIRouter(tags=["access"])
 
 @router.get("/units", summary="Archive units of the tenant")
 def list_units(
-    context: TenantDep,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    operation_id: str | None = None,
+    context: TenantDep, session: SessionDep, page: PageDep, operation_id: str | None = None
 ) -> list[dict[str, Any]]:
-    return service.unit_summaries(session, context.tenant, limit, offset, operation_id)
+    return service.unit_summaries(session, context.tenant, page.limit, page.offset, operation_id)
 
 
 @router.get("/units/{unit_id}", summary="An archive unit with its metadata, rules and objects")
