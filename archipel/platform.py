@@ -133,7 +133,8 @@ class Platform:
         with self.database.unit_of_work() as session:
             logbook = OperationLog(session, tenant)
             view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
-            data = (json.dumps(view.as_dict(), ensure_ascii=False, indent=1) + "\n").encode()
+            document = {"schema": "archipel:operation:1", **view.as_dict()}
+            data = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
             reply = view.operation.reply
         self.storage.put(
             layout.operation_file_key(tenant, operation_id, "logbook.json"), data, sha512_bytes(data)

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-out = Console()
+out = Console(soft_wrap=True)  # keys and ids must never be cut across lines
 err = Console(stderr=True)
 
 

@@ -73,6 +73,14 @@ def test_multipart_upload_is_accepted_too(commune_a: Any) -> None:
     assert operation["outcome"] == "OK"
 
 
+def test_a_raw_body_labelled_as_a_form_is_still_the_sip(commune_a: Any) -> None:
+    """What `curl --data-binary @SIP.zip` sends: the ZIP with a form content type."""
+    headers = {**commune_a.headers(), "Content-Type": "application/x-www-form-urlencoded"}
+    response = commune_a.client.post("/api/v1/ingests", headers=headers, content=SIP_OK.read_bytes())
+    assert response.status_code == 202, response.text
+    assert wait_for(commune_a, response.json()["operation_id"])["outcome"] == "OK"
+
+
 def test_refused_sip_has_a_ko_reply_naming_the_object(commune_a: Any) -> None:
     operation = wait_for(commune_a, upload(commune_a, SIP_KO))
     assert operation["outcome"] == "KO"

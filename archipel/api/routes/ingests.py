@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, UploadFile
-from fastapi.params import File
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from archipel.api.deps import PlatformDep, SessionDep, TenantDep
 from archipel.core.errors import Conflict, InvalidRequest, TooLarge
@@ -19,25 +19,36 @@ router = APIRouter(tags=["ingest"])
 CHUNK = 1024 * 1024
 
 
-async def _receive(request: Request, file: UploadFile | None, limit: int, folder: Path) -> tuple[Path, str]:
-    """Streams the SIP to disk, from a multipart field `file` or the raw body."""
+async def _chunks(request: Request) -> AsyncIterator[tuple[str, bytes]]:
+    """The SIP's bytes: from multipart field `file`, or the raw body whatever its content type.
+
+    `curl --data-binary @SIP.zip` labels the body as a form; it is still the ZIP itself.
+    """
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, StarletteUploadFile):
+            raise InvalidRequest("multipart upload without a 'file' field")
+        while chunk := await upload.read(CHUNK):
+            yield upload.filename or "sip.zip", chunk
+        return
+    name = request.headers.get("x-filename", "sip.zip")
+    async for chunk in request.stream():
+        yield name, chunk
+
+
+async def _receive(request: Request, limit: int, folder: Path) -> tuple[Path, str]:
+    """Streams the SIP to disk, refusing it past `limit` bytes."""
     folder.mkdir(parents=True, exist_ok=True)
     received = 0
+    name = "sip.zip"
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".zip", delete=False) as handle:
-        if file is not None:
-            name = file.filename or "sip.zip"
-            while chunk := await file.read(CHUNK):
-                received += len(chunk)
-                if received > limit:
-                    break
-                handle.write(chunk)
-        else:
-            name = request.headers.get("x-filename", "sip.zip")
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > limit:
-                    break
-                handle.write(chunk)
+        async for sent_name, chunk in _chunks(request):
+            name = sent_name
+            received += len(chunk)
+            if received > limit:
+                break
+            handle.write(chunk)
     path = Path(handle.name)
     if received > limit:
         path.unlink(missing_ok=True)
@@ -48,16 +59,28 @@ async def _receive(request: Request, file: UploadFile | None, limit: int, folder
     return path, name
 
 
-@router.post("/ingests", status_code=202, summary="Submit a SIP (ZIP) for ingest")
-async def submit_ingest(
-    request: Request,
-    platform: PlatformDep,
-    context: TenantDep,
-    file: Annotated[UploadFile | None, File(description="the SIP ZIP")] = None,
-) -> dict[str, str]:
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/ingests", status_code=202, summary="Submit a SIP (ZIP) for ingest", openapi_extra=UPLOAD_BODY)
+async def submit_ingest(request: Request, platform: PlatformDep, context: TenantDep) -> dict[str, str]:
     """Returns at once with the operation id; the ingest runs in the background."""
     path, name = await _receive(
-        request, file, platform.settings.max_upload_bytes, platform.settings.work_dir / "uploads"
+        request, platform.settings.max_upload_bytes, platform.settings.work_dir / "uploads"
     )
     operation_id = IngestService(platform).submit_background(
         context.tenant, path, name, context.agent, move=True
