@@ -36,7 +36,7 @@ def unpack(ctx: IngestContext) -> list[Finding]:
         ctx.sip,
         ctx.workspace / "sip",
         ctx.settings.zip,
-        progress=lambda done: ctx.progress("unpack", done, ctx.sip.stat().st_size),
+        progress=lambda done: ctx.progress("unpack", done, 0),  # uncompressed total not known up front
     )
     ctx.files = unpacked.files
     return unpacked.findings
