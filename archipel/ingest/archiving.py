@@ -11,7 +11,10 @@ a crash after 3 leaves a complete ingest. No unit ever points to a missing objec
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert
@@ -194,6 +197,31 @@ def build_rows(ctx: IngestContext, ids: SystemIds) -> Rows:
     return rows
 
 
+STORE_CONCURRENCY = 8
+"""Writes in flight at once: each waits mostly on fsync, which releases the interpreter."""
+
+
+def write_all(
+    storage: StorageStrategy, writes: list[tuple[str, Path | bytes, str]], progress: Callable[[int], None]
+) -> None:
+    """Writes and verifies every item on every offer, several at a time; the first failure raises.
+
+    Durability costs one fsync per file and folder; done one after another, thousands of small
+    objects wait on the disk in turn. The journal already covers partial writes, so order
+    does not matter.
+    """
+    with ThreadPoolExecutor(max_workers=STORE_CONCURRENCY, thread_name_prefix="archipel-store") as pool:
+        futures = [pool.submit(storage.put, key, source, sha512) for key, source, sha512 in writes]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()
+                progress(done)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
 def store_and_index(
     ctx: IngestContext,
     database: Database,
@@ -218,16 +246,12 @@ def store_and_index(
             [{"operation_id": ctx.operation_id, "key": key, "tenant_id": ctx.tenant} for key in keys],
         )
 
-    written = 0
-    total = len(keys)
-    for key, (object_manifest_id, sha512) in rows.binaries.items():
-        storage.put(key, ctx.facts[object_manifest_id].path, sha512)
-        written += 1
-        ctx.progress("store", written, total)
-    for key, data in rows.documents.items():
-        storage.put(key, data, sha512_bytes(data))
-        written += 1
-        ctx.progress("store", written, total)
+    writes: list[tuple[str, Path | bytes, str]] = [
+        (key, ctx.facts[object_manifest_id].path, sha512)
+        for key, (object_manifest_id, sha512) in rows.binaries.items()
+    ]
+    writes += [(key, data, sha512_bytes(data)) for key, data in rows.documents.items()]
+    write_all(storage, writes, lambda done: ctx.progress("store", done, len(writes)))
 
     stored = Finding(
         "STP_STORAGE",
