@@ -7,6 +7,7 @@ nothing here runs at import time.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -23,8 +24,11 @@ from archipel.logbook.service import OperationLog, OperationView
 from archipel.preservation.formats import FormatIdentifier
 from archipel.storage import layout
 from archipel.storage.filesystem import FileSystemOffer
+from archipel.storage.offer import OfferError
 from archipel.storage.strategy import StorageStrategy
 from archipel.tasks.runner import InProcessRunner, TaskRunner
+
+log = logging.getLogger(__name__)
 
 DEMO_ORGANISATION = "Métropole de démonstration"
 ADMIN_TENANT = 0
@@ -128,20 +132,31 @@ class Platform:
                 break
         self.storage.put(key, data, sha512_bytes(data))
 
-    def write_operation_logbook(self, tenant: int, operation_id: str) -> None:
-        """The closed operation's logbook, written to the offers beside its manifest and reply."""
+    def write_operation_logbook(self, tenant: int, operation_id: str) -> bool:
+        """The closed operation's logbook, written to the offers beside its manifest and reply.
+
+        It comes after the operation's commit, so an offer failing here cannot undo the
+        operation: the failure is logged and the database keeps the logbook until an offer
+        audit (issue 13) writes it again.
+        """
         with self.database.unit_of_work() as session:
             logbook = OperationLog(session, tenant)
             view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
             document = {"schema": "archipel:operation:1", **view.as_dict()}
             data = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
             reply = view.operation.reply
-        self.storage.put(
-            layout.operation_file_key(tenant, operation_id, "logbook.json"), data, sha512_bytes(data)
-        )
+        files = [("logbook.json", data)]
         if reply and view.operation.outcome in ("KO", "FATAL"):
-            key = layout.operation_file_key(tenant, operation_id, "reply.xml")
-            self.storage.put(key, reply, sha512_bytes(reply))
+            files.append(("reply.xml", reply))
+        try:
+            for name, content in files:
+                self.storage.put(
+                    layout.operation_file_key(tenant, operation_id, name), content, sha512_bytes(content)
+                )
+        except OfferError:
+            log.exception("operation %s: its logbook could not be written to every offer", operation_id)
+            return False
+        return True
 
     def close(self) -> None:
         self.tasks.shutdown(wait=True)

@@ -20,6 +20,7 @@ from archipel.ingest.findings import Outcome, fatal
 from archipel.logbook.model import Operation
 from archipel.logbook.service import OperationLog
 from archipel.storage.model import PendingWrite
+from archipel.storage.offer import OfferError
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -46,16 +47,50 @@ def _process_gone(worker: str | None) -> bool:
 
 
 def roll_back(platform: Platform, operation_id: str) -> int:
-    """Deletes from every offer what the operation journaled; returns the number of keys."""
+    """Deletes from every offer what the operation journaled; returns the keys left undeleted.
+
+    A key is struck from the journal only once it is gone from every offer; what an offer
+    refused to delete stays journaled and is tried again at the next start.
+    """
     with platform.database.unit_of_work() as session:
         keys = list(
             session.scalars(select(PendingWrite.key).where(PendingWrite.operation_id == operation_id))
         )
+    deleted = []
     for key in keys:
-        platform.storage.delete(key)
+        try:
+            platform.storage.delete(key)
+            deleted.append(key)
+        except OfferError:
+            log.exception(
+                "operation %s: could not delete %s; it stays journaled for the next recovery",
+                operation_id,
+                key,
+            )
     with platform.database.unit_of_work() as session:
-        session.execute(delete(PendingWrite).where(PendingWrite.operation_id == operation_id))
-    return len(keys)
+        for start in range(0, len(deleted), 500):
+            session.execute(
+                delete(PendingWrite).where(
+                    PendingWrite.operation_id == operation_id,
+                    PendingWrite.key.in_(deleted[start : start + 500]),
+                )
+            )
+    return len(keys) - len(deleted)
+
+
+def _retry_unfinished_rollbacks(platform: Platform) -> None:
+    """Journal rows of closed operations are deletions a failing offer refused earlier."""
+    with platform.database.unit_of_work() as session:
+        closed = list(
+            session.scalars(
+                select(PendingWrite.operation_id)
+                .distinct()
+                .join(Operation, Operation.id == PendingWrite.operation_id)
+                .where(Operation.status != "RUNNING")
+            )
+        )
+    for operation_id in closed:
+        roll_back(platform, operation_id)
 
 
 def recover_interrupted(platform: Platform) -> list[str]:
@@ -66,7 +101,7 @@ def recover_interrupted(platform: Platform) -> list[str]:
     for operation in running:
         if not _process_gone(operation.worker):
             continue
-        removed = roll_back(platform, operation.id)
+        left = roll_back(platform, operation.id)
         with platform.database.unit_of_work() as session:
             logbook = OperationLog(session, operation.tenant_id)
             current = logbook.get(operation.id)
@@ -74,15 +109,18 @@ def recover_interrupted(platform: Platform) -> list[str]:
                 continue
             message = (
                 f"operation interrupted (process {operation.worker} stopped); rolled back at restart: "
-                f"{removed} partial writes deleted from every offer, nothing archived"
+                "partial writes deleted from every offer, nothing archived"
             )
+            if left:
+                message += f" ({left} deletions refused by an offer: retried at the next start)"
             logbook.record(operation.id, [fatal("STP_ROLLBACK", message, "INTERRUPTED")])
             logbook.finish(current, Outcome.FATAL, message)
         shutil.rmtree(platform.settings.work_dir / "ingests" / operation.id, ignore_errors=True)
         (platform.settings.work_dir / "incoming" / f"{operation.id}.zip").unlink(missing_ok=True)
-        log.warning("rolled back interrupted operation %s (%d keys)", operation.id, removed)
+        log.warning("rolled back interrupted operation %s", operation.id)
         recovered.append(operation.id)
         platform.write_operation_logbook(operation.tenant_id, operation.id)
+    _retry_unfinished_rollbacks(platform)
     for offer in platform.storage.offers:
         offer.clean_temporary()
     return recovered

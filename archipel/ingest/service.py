@@ -126,10 +126,13 @@ class IngestService:
             log.exception("ingest %s failed while storing", ctx.operation_id)
             from archipel.ingest.recovery import roll_back
 
-            roll_back(self.platform, ctx.operation_id)
-            failure = fatal(
-                "STP_STORAGE", f"technical failure while storing, everything rolled back: {error}"
+            left = roll_back(self.platform, ctx.operation_id)
+            undone = (
+                "everything rolled back"
+                if not left
+                else f"rolled back but for {left} writes, retried at next start"
             )
+            failure = fatal("STP_STORAGE", f"technical failure while storing, {undone}: {error}")
             return self._refuse(ctx, [*events, failure], Outcome.FATAL)
         self.platform.write_operation_logbook(ctx.tenant, ctx.operation_id)
         assert ctx.manifest is not None

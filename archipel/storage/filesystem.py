@@ -252,8 +252,8 @@ class FileSystemOffer:
         path = self._path(key)
         try:
             path.unlink()
-        except FileNotFoundError:
-            return
+        except (FileNotFoundError, NotADirectoryError):
+            return  # nothing there: a file standing where a folder of the key should be holds no object
         except OSError as error:
             raise OfferError(f"offer {self.name}: {key}: cannot delete: {error}") from error
         _sync_folder(path.parent)
