@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archipel.admin import service as admin
-from archipel.cli.output import emit_json, err, fail, out, table
+from archipel.cli.output import emit_json, err, fail, out, print_findings, table
 from archipel.core import errors
 from archipel.core.digests import digest_file
 from archipel.ingest.findings import Outcome
@@ -35,6 +35,7 @@ units_app = typer.Typer(help="Archive units.", no_args_is_help=True)
 unit_app = typer.Typer(help="One archive unit.", no_args_is_help=True)
 object_app = typer.Typer(help="Data objects.", no_args_is_help=True)
 logbook_app = typer.Typer(help="Logbooks.", no_args_is_help=True)
+sip_app = typer.Typer(help="SIPs, before they are sent.", no_args_is_help=True)
 for name, sub in (
     ("tenant", tenant_app),
     ("key", key_app),
@@ -42,6 +43,7 @@ for name, sub in (
     ("unit", unit_app),
     ("object", object_app),
     ("logbook", logbook_app),
+    ("sip", sip_app),
 ):
     app.add_typer(sub, name=name)
 
@@ -218,12 +220,7 @@ def ingest(
             f"[{colour}]{result.outcome.value}[/{colour}] operation {operation_id}: "
             f"{result.units} units, {result.objects} objects"
         )
-        for event in summary["events"]:
-            if event["outcome"] != "OK":
-                target = f" [{event['target']}]" if event["target"] else ""
-                out.print(
-                    f"  {event['outcome']:7} {event['code']}{target}: {event['message']}", highlight=False
-                )
+        print_findings(summary["events"])
     if result.outcome.rank >= Outcome.KO.rank:
         raise typer.Exit(1)
 
@@ -325,6 +322,29 @@ def logbook_operation(
         emit_json(view.as_dict())
     else:
         out.print_json(data=view.as_dict())
+
+
+@sip_app.command("check")
+def sip_check(sip: Annotated[Path, typer.Argument(help="the SIP ZIP")], json_: JsonOpt = False) -> None:
+    """Run the ingest checks on a SIP offline (no instance needed); exit 1 if it would be refused."""
+    from archipel.core.settings import load_settings
+    from archipel.ingest.offline import check_sip
+
+    if not sip.is_file():
+        raise errors.InvalidRequest(f"{sip}: no such file")
+    result = check_sip(load_settings(_state["home"]), sip)
+    code = "KO" if result.outcome.rank >= Outcome.KO.rank else result.outcome.value
+    events = [
+        {"step": e.step, "code": e.key, "outcome": e.outcome.value, "target": e.target, "message": e.message}
+        for e in result.events
+    ]
+    if json_:
+        emit_json({"reply_code": code, "events": events})
+    else:
+        out.print(f"{code}: {sip.name}")
+        print_findings(events)
+    if code == "KO":
+        raise typer.Exit(1)
 
 
 USAGE_ERRORS = (errors.ConfigurationError, errors.InvalidRequest, admin.UnknownTenant)

@@ -29,3 +29,11 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
 
 def fail(message: str) -> None:
     err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+
+
+def print_findings(events: Sequence[dict[str, Any]]) -> None:
+    """What was not OK, one line each, naming the object or unit at fault."""
+    for event in events:
+        if event["outcome"] != "OK":
+            target = f" [{event['target']}]" if event["target"] else ""
+            out.print(f"  {event['outcome']:7} {event['code']}{target}: {event['message']}", highlight=False)

@@ -88,3 +88,14 @@ def test_another_tenants_unit_is_not_found(home: Path) -> None:
     result = archipel(home, "unit", "show", units[0]["id"], "--tenant", "2", "--json")
     assert result.returncode == 1
     assert "not found" in result.stderr
+
+
+def test_sip_check_runs_the_ingest_checks_offline(tmp_path: Path) -> None:
+    refused = archipel(tmp_path / "nowhere", "sip", "check", str(KO_SIP), "--json")
+    assert refused.returncode == 1
+    report = json.loads(refused.stdout)
+    assert report["reply_code"] == "KO"
+    assert any(event["code"] == "CHECK_DIGEST.KO" and event["target"] for event in report["events"])
+    accepted = archipel(tmp_path / "nowhere", "sip", "check", str(OK_SIP), "--json")
+    assert accepted.returncode == 0 and json.loads(accepted.stdout)["reply_code"] == "OK"
+    assert not (tmp_path / "nowhere").exists()

@@ -1,0 +1,34 @@
+"""`archipel sip check`: the ingest checks, run on a SIP before sending it.
+
+A depositor (or the tool that built the SIP) learns everything the archive would refuse
+without an instance: no database, no offers, nothing stored. The attachment check is left
+out: only the archive knows which units it holds.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from archipel.core.ids import new_id
+from archipel.core.settings import Settings
+from archipel.ingest.context import IngestContext, Progress, no_progress
+from archipel.ingest.workflow import INGEST_WORKFLOW, WorkflowResult, run_workflow
+from archipel.preservation.formats import FormatIdentifier
+
+NEEDS_THE_ARCHIVE = {"CHECK_ATTACHEMENT"}
+
+
+def check_sip(settings: Settings, sip: Path, progress: Progress = no_progress) -> WorkflowResult:
+    steps = [step for step in INGEST_WORKFLOW if step.name not in NEEDS_THE_ARCHIVE]
+    with tempfile.TemporaryDirectory(prefix="archipel-check-") as scratch:
+        ctx = IngestContext(
+            settings=settings,
+            tenant=0,
+            operation_id=new_id(),
+            sip=sip,
+            workspace=Path(scratch),
+            identifier=FormatIdentifier(),
+            progress=progress,
+        )
+        return run_workflow(ctx, steps)
