@@ -324,6 +324,34 @@ def logbook_operation(
         out.print_json(data=view.as_dict())
 
 
+@app.command("rebuild")
+def rebuild_index(
+    tenant: Annotated[int | None, typer.Option("--tenant", "-t", help="only this tenant")] = None,
+    offer: Annotated[
+        str | None, typer.Option("--offer", help="the offer to read (default: the first)")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Rebuild the database index from one offer (into an empty database)."""
+    from archipel.metadata.rebuild import rebuild
+
+    instance = platform()
+    with Progress(
+        TextColumn("rebuild"),
+        TextColumn("{task.completed} keys"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("rebuild", total=None)
+        report = rebuild(instance, offer, tenant, lambda done: bar.update(task, completed=done))
+    instance.close()
+    if json_:
+        emit_json(report.as_dict())
+    else:
+        out.print(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in report.as_dict().items()))
+
+
 @sip_app.command("check")
 def sip_check(sip: Annotated[Path, typer.Argument(help="the SIP ZIP")], json_: JsonOpt = False) -> None:
     """Run the ingest checks on a SIP offline (no instance needed); exit 1 if it would be refused."""
