@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
+from archipel.core.processes import process_alive
 from archipel.ingest.findings import Outcome, fatal
 from archipel.logbook.model import Operation
 from archipel.logbook.service import OperationLog
@@ -35,15 +36,7 @@ def _process_gone(worker: str | None) -> bool:
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
-    if int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return int(pid) != os.getpid() and not process_alive(int(pid))
 
 
 def roll_back(platform: Platform, operation_id: str) -> int:

@@ -35,6 +35,7 @@ from typing import BinaryIO
 
 from archipel.core.digests import digest_file, digest_stream
 from archipel.core.errors import IntegrityFault
+from archipel.core.processes import process_alive
 from archipel.storage.offer import (
     README,
     ObjectMissing,
@@ -285,7 +286,7 @@ class FileSystemOffer:
     def _abandoned(self, temporary: Path) -> bool:
         _, _, writer = temporary.name.partition(".")
         pid, _, host = writer.partition(".")
-        if host == self._host and pid.isdigit() and not _process_alive(int(pid)):
+        if host == self._host and pid.isdigit() and not process_alive(int(pid)):
             return True
         try:
             return time.time() - temporary.stat().st_mtime > TEMPORARY_GRACE_SECONDS
@@ -325,13 +326,3 @@ def _sync_folder(folder: Path) -> None:
         pass  # some filesystems refuse fsync on a folder; they commit entries themselves
     finally:
         os.close(descriptor)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
