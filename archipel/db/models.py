@@ -6,7 +6,8 @@ Alembic's autogeneration and the migration tests read the schema from here.
 from archipel.admin.model import ApiKey, Organisation, Tenant
 from archipel.db.base import Base
 from archipel.logbook.model import LogbookEvent, Operation
-from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent
+from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
+from archipel.referential.model import ReferentialChange, ReferentialEntry, ReferentialVersion
 from archipel.storage.model import PendingWrite
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "Operation",
     "Organisation",
     "PendingWrite",
+    "ReferentialChange",
+    "ReferentialEntry",
+    "ReferentialVersion",
     "Tenant",
     "UnitParent",
+    "UnitRule",
 ]

@@ -6,10 +6,10 @@ Units form a directed acyclic graph: SEDA lets a unit be attached under several 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archipel.db.base import Base, JsonDocument, TenantOwned, UtcDateTime
@@ -43,6 +43,10 @@ class ArchiveUnit(TenantOwned, Base):
     manifest_id: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(Text, default="")
     level: Mapped[str | None] = mapped_column(String(40))
+    unit_type: Mapped[str] = mapped_column(String(20), default="INGEST", server_default="INGEST")
+    """INGEST (archives), FILING_UNIT (node of a filing tree) or HOLDING_UNIT (node of a
+    classification plan): the reference system's `_unitType`, so trees and plans can be
+    told from the archives attached under them."""
     originating_agency: Mapped[str | None] = mapped_column(String(200))
     object_group_id: Mapped[str | None] = mapped_column(String(36))
     content: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
@@ -94,3 +98,25 @@ class DataObject(TenantOwned, Base):
     physical_id: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     created: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UnitRule(TenantOwned, Base):
+    """A management rule a unit declares itself, with the end date computed at ingest.
+
+    Kept as rows beside the unit document so "which units use rule ACC-00003" and "which
+    units reach their end before a date" are index lookups, not scans of JSON.
+    """
+
+    __tablename__ = "unit_rules"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "unit_id"], ["archive_units.tenant_id", "archive_units.id"]),
+        Index("ix_unit_rules_rule", "tenant_id", "category", "rule_id"),
+    )
+
+    unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """AppraisalRule, AccessRule, StorageRule, DisseminationRule, ReuseRule, ClassificationRule, HoldRule."""
+    rule_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    """None when the start date is unknown or the rule has no duration (unlimited)."""

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from archipel.db.repository import TenantScope
-from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent
+from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
 
 
 class UnitRepository:
@@ -51,3 +51,31 @@ class UnitRepository:
 
     def data_object(self, object_id: str) -> DataObject:
         return self.scope.get(DataObject, "object", id=object_id)
+
+    def units_using_rules(self, rule_ids: Iterable[str], sample: int = 20) -> dict[str, list[str]]:
+        """Rule id → ids of units that declare it (at most `sample` each): what a rule change affects."""
+        used: dict[str, list[str]] = defaultdict(list)
+        ids = sorted(set(rule_ids))
+        for start in range(0, len(ids), 500):
+            query = self.scope.select(UnitRule).where(UnitRule.rule_id.in_(ids[start : start + 500]))
+            for row in self.session.scalars(query.order_by(UnitRule.rule_id, UnitRule.unit_id)):
+                if len(used[row.rule_id]) < sample:
+                    used[row.rule_id].append(row.unit_id)
+        return dict(used)
+
+    def units_of_agencies(self, agency_ids: Iterable[str], sample: int = 20) -> dict[str, list[str]]:
+        """Agency id → ids of units it originated (at most `sample` each)."""
+        used: dict[str, list[str]] = defaultdict(list)
+        ids = sorted(set(agency_ids))
+        for start in range(0, len(ids), 500):
+            query = self.scope.select(ArchiveUnit).where(
+                ArchiveUnit.originating_agency.in_(ids[start : start + 500])
+            )
+            for unit in self.session.scalars(query.order_by(ArchiveUnit.id)):
+                if unit.originating_agency and len(used[unit.originating_agency]) < sample:
+                    used[unit.originating_agency].append(unit.id)
+        return dict(used)
+
+    def rules_of(self, unit_id: str) -> list[UnitRule]:
+        query = self.scope.select(UnitRule).where(UnitRule.unit_id == unit_id)
+        return list(self.session.scalars(query.order_by(UnitRule.category, UnitRule.rule_id)))

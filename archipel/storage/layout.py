@@ -6,6 +6,7 @@ tenants/{tenant}/objects/{id[0:4]}/{id[4:8]}/{object_id}
 tenants/{tenant}/object-groups/{id[0:4]}/{id[4:8]}/{group_id}/{version:06d}.json
 tenants/{tenant}/units/{id[0:4]}/{id[4:8]}/{unit_id}/{version:06d}.json
 tenants/{tenant}/operations/{id[0:4]}/{operation_id}/manifest.xml | reply.xml | logbook.json
+tenants/{tenant}/referentials/{kind}/{version:06d}.json
 ```
 
 Why this shape (also explained to readers of the offers in `README.txt`):
@@ -16,6 +17,8 @@ Why this shape (also explained to readers of the offers in `README.txt`):
   levels bound the size of every folder (a few thousand entries at high ingest rates),
   keep keys of one ingest together, and make key order creation order;
 - operations are far fewer than objects, so one ~50-day level is enough;
+- a referential (rules, agencies, contracts...) is written whole at each of its versions:
+  they are small, and one file per version is the referential as it stood that day;
 - documents are versioned, never rewritten: version n of a unit is `{n:06d}.json` beside
   the earlier ones, zero-padded so the name order is the version order. Binaries are never
   modified; a new rendition is a new object with a new id.
@@ -37,12 +40,14 @@ OBJECTS = "objects"
 OBJECT_GROUPS = "object-groups"
 UNITS = "units"
 OPERATIONS = "operations"
+REFERENTIALS = "referentials"
 OPERATION_FILES = ("manifest.xml", "reply.xml", "logbook.json")
 """The files an operation keeps today: the SEDA transfer received, the reply sent, the logbook."""
 
 MAX_VERSION = 999_999
 """Six digits keep name order and version order the same."""
 
+_REFERENTIAL_KIND = re.compile(r"^[a-z][a-z-]{0,39}$")
 _OPERATION_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
 _ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _TENANT = r"tenants/(?P<tenant>0|[1-9][0-9]*)"
@@ -55,6 +60,7 @@ class KeyKind(StrEnum):
     OBJECT_GROUP = "object-group"
     UNIT = "unit"
     OPERATION_FILE = "operation-file"
+    REFERENTIAL = "referential"
 
 
 class NotALayoutKey(ValueError):
@@ -72,7 +78,7 @@ class LayoutKey:
     version: int | None = None
     """The document version of a unit or object group."""
     name: str | None = None
-    """The file name of an operation file (`manifest.xml`, ...)."""
+    """The file name of an operation file (`manifest.xml`, ...), or the kind of a referential."""
 
 
 _PATTERNS: dict[KeyKind, re.Pattern[str]] = {
@@ -84,6 +90,9 @@ _PATTERNS: dict[KeyKind, re.Pattern[str]] = {
     KeyKind.UNIT: re.compile(rf"^{_TENANT}/{UNITS}/{_BUCKETS}/(?P<id>{_ID})/(?P<version>[0-9]{{6}})\.json$"),
     KeyKind.OPERATION_FILE: re.compile(
         rf"^{_TENANT}/{OPERATIONS}/(?P<b1>[0-9a-f]{{4}})/(?P<id>{_ID})/(?P<name>[^/]+)$"
+    ),
+    KeyKind.REFERENTIAL: re.compile(
+        rf"^{_TENANT}/{REFERENTIALS}/(?P<name>[a-z][a-z-]{{0,39}})/(?P<version>[0-9]{{6}})\.json$"
     ),
 }
 
@@ -117,6 +126,13 @@ def operation_file_key(tenant: int, operation_id: str, name: str) -> str:
     return f"{tenant_prefix(tenant)}{OPERATIONS}/{_system_id(operation_id)[0:4]}/{operation_id}/{name}"
 
 
+def referential_key(tenant: int, kind: str, version: int) -> str:
+    """The snapshot of a whole referential (`rules`, `agencies`...) at one of its versions."""
+    if not _REFERENTIAL_KIND.match(kind):
+        raise ValueError(f"not a referential kind: {kind!r}")
+    return f"{tenant_prefix(tenant)}{REFERENTIALS}/{kind}/{_version(version)}.json"
+
+
 def parse_key(key: str) -> LayoutKey:
     """What a key of this layout names; raises `NotALayoutKey` for anything else.
 
@@ -136,6 +152,9 @@ def _interpret(kind: KeyKind, parts: dict[str, str]) -> LayoutKey | None:
     tenant = int(parts["tenant"])
     if kind is KeyKind.TENANT:
         return LayoutKey(kind, tenant)
+    if kind is KeyKind.REFERENTIAL:
+        version = int(parts["version"])
+        return LayoutKey(kind, tenant, version=version, name=parts["name"]) if version else None
     if kind is KeyKind.OPERATION_FILE:
         consistent = parts["b1"] == parts["id"][0:4] and _OPERATION_FILE_NAME.match(parts["name"])
         return LayoutKey(kind, tenant, parts["id"], name=parts["name"]) if consistent else None

@@ -1,0 +1,71 @@
+"""Reading the referential JSON files of the reference system: an array of objects.
+
+Contracts, profiles and archive-unit profiles come as `[{...}, {...}]` with the reference
+system's field names. Each object keeps the line where it starts, so a report names the
+line an archivist opens in their editor, as for CSV files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from archipel.referential.report import LineError
+
+
+@dataclass(frozen=True)
+class JsonRecord:
+    line: int
+    values: dict[str, Any]
+
+
+@dataclass
+class JsonTable:
+    records: list[JsonRecord]
+    errors: list[LineError]
+
+
+def read_json_array(data: bytes) -> JsonTable:
+    """The objects of a JSON array file; a syntax error is reported at its line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return JsonTable(
+            [], [LineError(0, f"the file is not UTF-8 text ({error.reason} at byte {error.start})")]
+        )
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as error:
+        return JsonTable([], [LineError(error.lineno, f"not JSON: {error.msg} (column {error.colno})")])
+    if isinstance(parsed, dict):
+        text, parsed = f"[{text}]", [parsed]
+    if not isinstance(parsed, list):
+        return JsonTable([], [LineError(1, "expected a JSON array of objects")])
+    records, errors = [], []
+    for line, value in zip(_element_lines(text), parsed, strict=True):
+        if isinstance(value, dict):
+            records.append(JsonRecord(line, value))
+        else:
+            errors.append(LineError(line, f"expected an object, found {type(value).__name__}"))
+    if not parsed:
+        errors.append(LineError(1, "the array is empty"))
+    return JsonTable(records, errors)
+
+
+def write_json_array(documents: list[dict[str, Any]]) -> bytes:
+    return (json.dumps(documents, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _element_lines(text: str) -> list[int]:
+    """The line where each element of the (already valid) top-level array starts."""
+    decoder = json.JSONDecoder()
+    index = text.index("[") + 1
+    lines = []
+    while True:
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        if index >= len(text) or text[index] == "]":
+            return lines
+        lines.append(text.count("\n", 0, index) + 1)
+        _, index = decoder.raw_decode(text, index)

@@ -1,0 +1,139 @@
+"""The kinds of referential, each with the file it is exchanged as.
+
+A kind says how its file is read and written, which field identifies an entry, whether
+an import replaces the whole referential (the CSV files are complete lists) or adds and
+updates entries (the JSON files of contracts and profiles), and whether every tenant
+shares it (tenant 0 owns the shared ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from archipel.core.errors import InvalidRequest
+from archipel.referential import agencies, contracts, rules
+from archipel.referential.csvfile import read_csv
+from archipel.referential.jsonfile import read_json_array
+from archipel.referential.report import LineError
+
+Document = dict[str, Any]
+Parser = Callable[[bytes], tuple[list[Document], list[LineError]]]
+Exporter = Callable[[list[Document]], bytes]
+
+
+class CheckContext(Protocol):
+    """What an import may consult besides its own file: the tenant's other referentials and units."""
+
+    def entries(self, kind: str) -> Mapping[str, Document]:
+        """The current entries of a kind (shared kinds included), by identifier."""
+        ...
+
+    def unit_exists(self, unit_id: str) -> bool: ...
+
+
+CrossCheck = Callable[[list[Document], list[int], CheckContext], list[LineError]]
+"""Faults only other referentials reveal (a contract naming a profile that does not exist);
+called with the documents and the line each starts at."""
+
+SHARED_TENANT = 0
+"""Owner of the referentials every tenant reads (PRONOM formats, the internal ontology)."""
+
+
+@dataclass(frozen=True)
+class ReferentialKind:
+    name: str
+    """As in `archipel referential import NAME`, and in offer keys."""
+    label: str
+    id_field: str
+    file_type: str
+    """`csv`, `json` or `xml`: the extension of exported files."""
+    parse: Parser
+    export: Exporter
+    replaces: bool
+    """True: an import is the complete new list; entries it lacks are deleted."""
+    shared: bool = False
+    """Tenant 0's entries are seen by every tenant, beside the tenant's own (the ontology)."""
+    platform_only: bool = False
+    """Only tenant 0 may change it (the PRONOM formats)."""
+    record_lines: Callable[[bytes], list[int]] = lambda data: []
+    """The line each entry of a faultless file starts at, in file order (for reports)."""
+    cross_check: CrossCheck | None = None
+
+    def identifier(self, document: Document) -> str:
+        return str(document[self.id_field])
+
+
+def _rules(data: bytes) -> tuple[list[Document], list[LineError]]:
+    parsed, errors = rules.parse_rules(data)
+    return [rule.document() for rule in parsed], errors
+
+
+def _agencies(data: bytes) -> tuple[list[Document], list[LineError]]:
+    parsed, errors = agencies.parse_agencies(data)
+    return [agency.document() for agency in parsed], errors
+
+
+def csv_lines(columns: tuple[str, ...]) -> Callable[[bytes], list[int]]:
+    return lambda data: [record.line for record in read_csv(data, columns, required=()).records]
+
+
+def json_lines(data: bytes) -> list[int]:
+    return [record.line for record in read_json_array(data).records]
+
+
+KINDS: dict[str, ReferentialKind] = {
+    kind.name: kind
+    for kind in (
+        ReferentialKind(
+            "rules",
+            "management rules",
+            "RuleId",
+            "csv",
+            _rules,
+            lambda documents: rules.export_rules([rules.ManagementRule.from_document(d) for d in documents]),
+            replaces=True,
+            record_lines=csv_lines(rules.COLUMNS),
+        ),
+        ReferentialKind(
+            "agencies",
+            "agencies",
+            "Identifier",
+            "csv",
+            _agencies,
+            lambda documents: agencies.export_agencies([agencies.Agency.from_document(d) for d in documents]),
+            replaces=True,
+            record_lines=csv_lines(agencies.COLUMNS),
+        ),
+        ReferentialKind(
+            "ingest-contracts",
+            "ingest contracts",
+            "Identifier",
+            "json",
+            contracts.parse_ingest_contracts,
+            contracts.export_contracts,
+            replaces=False,
+            record_lines=json_lines,
+            cross_check=contracts.check_ingest_contracts,
+        ),
+        ReferentialKind(
+            "access-contracts",
+            "access contracts",
+            "Identifier",
+            "json",
+            contracts.parse_access_contracts,
+            contracts.export_contracts,
+            replaces=False,
+            record_lines=json_lines,
+            cross_check=contracts.check_access_contracts,
+        ),
+    )
+}
+
+
+def kind_named(name: str) -> ReferentialKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise InvalidRequest(f"unknown referential kind {name!r} (one of {', '.join(KINDS)})") from None
