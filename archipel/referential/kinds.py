@@ -60,6 +60,9 @@ class ReferentialKind:
     record_lines: Callable[[bytes], list[int]] = lambda data: []
     """The line each entry of a faultless file starts at, in file order (for reports)."""
     cross_check: CrossCheck | None = None
+    attach: Callable[[Document, bytes], tuple[Document, list[LineError]]] | None = None
+    """For kinds whose entries carry a file (archive profiles: the RelaxNG or XSD): checks
+    the file and returns the entry with it attached, or the faults of the file."""
 
     def identifier(self, document: Document) -> str:
         return str(document[self.id_field])

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import sha512_bytes
-from archipel.core.errors import Forbidden, NotFound
+from archipel.core.errors import Forbidden, InvalidRequest, NotFound
 from archipel.ingest.findings import Finding, Outcome
 from archipel.logbook.service import OperationLog
 from archipel.metadata.repository import UnitRepository
@@ -93,6 +93,16 @@ class ReferentialService:
         kind = kind_named(kind_name)
         documents, errors = kind.parse(kind.export([document]))
         return self._apply(tenant, kind, documents, [1] * len(documents), errors, agent, "one entry", False)
+
+    def attach_file(
+        self, tenant: int, kind_name: str, identifier: str, data: bytes, agent: str | None = None
+    ) -> ImportReport:
+        """Attaches a file to an entry (the RelaxNG of an archive profile): a change like any other."""
+        kind = kind_named(kind_name)
+        if kind.attach is None:
+            raise InvalidRequest(f"{kind.label} carry no file")
+        document, errors = kind.attach(self.get(tenant, kind.name, identifier), data)
+        return self._apply(tenant, kind, [document], [0], errors, agent, f"file of {identifier}", False)
 
     def delete(self, tenant: int, kind_name: str, identifier: str, agent: str | None = None) -> ImportReport:
         kind = kind_named(kind_name)
