@@ -14,6 +14,7 @@ from lxml import etree
 
 from archipel.core.settings import Settings
 from archipel.preservation.formats import FormatIdentification, FormatIdentifier
+from archipel.referential.view import Referentials
 from archipel.seda.model import Manifest
 
 Progress = Callable[[str, int, int], None]
@@ -45,6 +46,9 @@ class IngestContext:
     progress: Progress = no_progress
     known_unit: Callable[[str], bool] = lambda system_id: False
     """Whether a unit exists in this tenant (for attachments to units already archived)."""
+    referentials: Referentials | None = None
+    """The tenant's referentials when the ingest started; None for an offline check
+    (`archipel sip check`), where the steps that need them say they were not run."""
 
     files: dict[str, Path] = field(default_factory=dict)
     """Unpacked ZIP entries by name."""
