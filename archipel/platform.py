@@ -34,6 +34,14 @@ DEMO_ORGANISATION = "Métropole de démonstration"
 ADMIN_TENANT = 0
 DEMO_TENANTS = ((1, "Commune A", False), (2, "Commune B", False))
 DEMO_KEYS_FILE = "demo-keys.json"
+DEMO_REFERENTIALS = Path(__file__).parent / "referential" / "demo"
+DEMO_REFERENTIAL_FILES = (
+    ("agencies", "agencies.csv"),
+    ("rules", "rules.csv"),
+    ("ingest-contracts", "ingest-contracts.json"),
+    ("access-contracts", "access-contracts.json"),
+)
+"""A small starting set for the demo communes, so a SIP built by `archipel sip build` is accepted."""
 
 
 @dataclass
@@ -68,6 +76,7 @@ class Platform:
     def initialise(self, demo: bool | None = None) -> InitReport:
         """Creates what is missing, migrates, recovers; idempotent (run it twice: nothing changes)."""
         from archipel.ingest.recovery import recover_interrupted
+        from archipel.referential.defaults import ensure_shared_referentials
 
         home = self.settings.home
         created = not (home / "archipel.toml").exists()
@@ -77,6 +86,7 @@ class Platform:
             (home / "archipel.toml").write_text(_DEFAULT_TOML, encoding="utf-8")
         migrate.upgrade(self.database)
         self._ensure_admin_tenant()
+        ensure_shared_referentials(self)
         report = InitReport(created=created, recovered=recover_interrupted(self))
         if self.settings.demo if demo is None else demo:
             report.demo_keys = self._ensure_demo()
@@ -108,9 +118,22 @@ class Platform:
             for tenant_id in (ADMIN_TENANT, *(tenant for tenant, _, _ in DEMO_TENANTS)):
                 if tenant_id not in keys:
                     keys[tenant_id] = admin.create_api_key(session, tenant_id, "demo").secret
+        for tenant_id, _, _ in DEMO_TENANTS:
+            self._ensure_demo_referentials(tenant_id)
         keys_file.write_text(json.dumps({str(k): v for k, v in sorted(keys.items())}, indent=1))
         os.chmod(keys_file, 0o600)
         return keys
+
+    def _ensure_demo_referentials(self, tenant: int) -> None:
+        """Each referential the demo tenant never had is imported once; the archivist's own stay."""
+        from archipel.referential.service import ReferentialService
+
+        service = ReferentialService(self)
+        for kind, name in DEMO_REFERENTIAL_FILES:
+            if service.version(tenant, kind) == 0:
+                service.import_file(
+                    tenant, kind, (DEMO_REFERENTIALS / name).read_bytes(), agent="init", source_name=name
+                )
 
     def write_tenant_document(self, tenant: int, name: str, organisation: str | None, is_admin: bool) -> None:
         document = {

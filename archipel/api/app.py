@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from archipel import __version__
 from archipel.api import errors
-from archipel.api.routes import ingests, operations, units
+from archipel.api.routes import ingests, operations, referentials, trees, units
 from archipel.platform import Platform
 
 API_PREFIX = "/api/v1"
@@ -34,7 +34,7 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     )
     app.state.platform = platform
     errors.install(app)
-    for module in (ingests, operations, units):
+    for module in (ingests, operations, units, referentials, trees):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/status", tags=["status"], summary="Liveness: no credentials needed")

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from archipel.core import errors
+from archipel.referential.report import ImportRefused
 from archipel.storage.offer import OfferError
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.ArchipelError)
     async def archipel_error(_request: Request, error: errors.ArchipelError) -> JSONResponse:
         return _body(error.code, error.message, status_of(error))
+
+    @app.exception_handler(ImportRefused)
+    async def import_refused(_request: Request, error: ImportRefused) -> JSONResponse:
+        """A refused referential change: the report, so every bad line is fixed in one pass."""
+        body = {"code": error.code, "message": error.message, "report": error.report.as_dict()}
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

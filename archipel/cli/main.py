@@ -15,7 +15,9 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archipel.admin import service as admin
+from archipel.cli.filing import tree_app
 from archipel.cli.output import emit_json, err, fail, out, print_findings, table
+from archipel.cli.referential import referential_app
 from archipel.core import errors
 from archipel.core.digests import digest_file
 from archipel.ingest.findings import Outcome
@@ -46,6 +48,8 @@ for name, sub in (
     ("sip", sip_app),
 ):
     app.add_typer(sub, name=name)
+app.add_typer(referential_app, name="referential")
+app.add_typer(tree_app, name="tree")
 
 _state: dict[str, Any] = {"debug": False, "home": None}
 

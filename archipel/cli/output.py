@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 out = Console(soft_wrap=True)  # keys and ids must never be cut across lines
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 
 
 def emit_json(document: Any) -> None:

@@ -47,6 +47,11 @@ class Settings(BaseModel):
     workers: int = Field(default=2, ge=1, le=64)
     max_upload_bytes: int = 64 * 1024**3
     demo: bool = True
+    classification_levels: list[str] = Field(
+        default_factory=lambda: ["Non protégé", "Confidentiel Défense", "Secret Défense"]
+    )
+    """Levels a `ClassificationRule` may carry: protection levels are a national matter set per
+    platform, not a tenant referential (the reference system's `classificationLevel` setting)."""
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import delete, insert
 
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import ARCHIVE_ALGORITHM, sha512_bytes
@@ -26,11 +25,12 @@ from archipel.db.database import Database
 from archipel.db.repository import TenantScope
 from archipel.ingest.context import IngestContext
 from archipel.ingest.findings import Finding, Outcome
+from archipel.ingest.workflow import UNIT_TYPES
 from archipel.logbook.service import OperationLog
 from archipel.metadata.documents import OBJECT_GROUP_SCHEMA, UNIT_SCHEMA, encode, usage_and_version
-from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent
+from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
 from archipel.storage import layout
-from archipel.storage.model import PendingWrite
+from archipel.storage.journal import clear_journal, journal_writes
 from archipel.storage.strategy import StorageStrategy
 
 
@@ -71,6 +71,7 @@ class Rows:
     """What will be indexed, and the documents that go to the offers."""
 
     units: list[dict[str, Any]] = field(default_factory=list)
+    rules: list[dict[str, Any]] = field(default_factory=list)
     parents: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     objects: list[dict[str, Any]] = field(default_factory=list)
@@ -92,6 +93,11 @@ def build_rows(ctx: IngestContext, ids: SystemIds) -> Rows:
                 parents[child].append(ids.units[manifest_id])
         if unit.attachment_system_id:
             parents[manifest_id].append(unit.attachment_system_id)
+    if ctx.link_parent:
+        for manifest_id in manifest.roots:
+            if not parents[manifest_id]:
+                parents[manifest_id].append(ctx.link_parent)
+    unit_type = UNIT_TYPES[ctx.workflow]
 
     for group_manifest_id, group in manifest.groups.items():
         group_id = ids.groups[group_manifest_id]
@@ -158,6 +164,16 @@ def build_rows(ctx: IngestContext, ids: SystemIds) -> Rows:
         unit_id = ids.units[manifest_id]
         group_id = _group_of_unit(ctx, ids, unit.object_refs)
         originating = manifest.originating_agency
+        rules = [
+            {
+                "category": rule.category,
+                "rule_id": rule.rule_id,
+                "start_date": rule.start,
+                "end_date": rule.end,
+            }
+            for rule in ctx.unit_rules.get(manifest_id, [])
+        ]
+        rows.rules += [{"unit_id": unit_id, **rule} for rule in _distinct(rules)]
         rows.units.append(
             {
                 "id": unit_id,
@@ -165,6 +181,7 @@ def build_rows(ctx: IngestContext, ids: SystemIds) -> Rows:
                 "manifest_id": manifest_id,
                 "title": unit.title,
                 "level": unit.level,
+                "unit_type": unit_type,
                 "originating_agency": originating,
                 "object_group_id": group_id,
                 "content": unit.content,
@@ -186,15 +203,32 @@ def build_rows(ctx: IngestContext, ids: SystemIds) -> Rows:
                 "created": iso(now),
                 "title": unit.title,
                 "level": unit.level,
+                "unit_type": unit_type,
                 "originating_agency": originating,
                 "parents": parents[manifest_id],
                 "object_group": group_id,
                 "content": unit.content,
                 "management": unit.management,
+                "rules": [
+                    {**rule, "start_date": _date(rule["start_date"]), "end_date": _date(rule["end_date"])}
+                    for rule in rules
+                ],
                 "lifecycle": lifecycle,
             }
         )
     return rows
+
+
+def _distinct(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (category, rule): a unit naming a rule twice keeps the first start date."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for rule in rules:
+        seen.setdefault((rule["category"], rule["rule_id"]), rule)
+    return list(seen.values())
+
+
+def _date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 STORE_CONCURRENCY = 8
@@ -241,10 +275,7 @@ def store_and_index(
     keys = [*rows.binaries, *rows.documents]
 
     with database.unit_of_work() as session:
-        session.execute(
-            insert(PendingWrite),
-            [{"operation_id": ctx.operation_id, "key": key, "tenant_id": ctx.tenant} for key in keys],
-        )
+        journal_writes(session, ctx.tenant, ctx.operation_id, keys)
 
     writes: list[tuple[str, Path | bytes, str]] = [
         (key, ctx.facts[object_manifest_id].path, sha512)
@@ -269,6 +300,7 @@ def store_and_index(
         scope.insert_many(ObjectGroup, rows.groups)
         scope.insert_many(ArchiveUnit, rows.units)
         scope.insert_many(UnitParent, rows.parents)
+        scope.insert_many(UnitRule, rows.rules)
         scope.insert_many(DataObject, rows.objects)
         log = OperationLog(session, ctx.tenant)
         operation = log.get(ctx.operation_id)
@@ -279,4 +311,4 @@ def store_and_index(
         operation.total_bytes = ctx.total_bytes
         operation.reply = reply
         log.finish(operation, outcome, f"transfer accepted ({outcome.value})")
-        session.execute(delete(PendingWrite).where(PendingWrite.operation_id == ctx.operation_id))
+        clear_journal(session, ctx.operation_id)

@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from archipel.core.settings import Settings
 from archipel.preservation.formats import FormatIdentification, FormatIdentifier
+from archipel.referential.contracts import IngestContract
 from archipel.referential.view import Referentials
+
+if TYPE_CHECKING:
+    from archipel.ingest.rule_checks import ComputedRule
 from archipel.seda.model import Manifest
 
 Progress = Callable[[str, int, int], None]
@@ -44,11 +49,15 @@ class IngestContext:
     workspace: Path
     identifier: FormatIdentifier
     progress: Progress = no_progress
-    known_unit: Callable[[str], bool] = lambda system_id: False
-    """Whether a unit exists in this tenant (for attachments to units already archived)."""
+    unit_type_of: Callable[[str], str | None] = lambda system_id: None
+    """The type of a unit of this tenant (INGEST, FILING_UNIT, HOLDING_UNIT), None if there is
+    no such unit: attachments to units already archived are checked with it."""
     referentials: Referentials | None = None
     """The tenant's referentials when the ingest started; None for an offline check
     (`archipel sip check`), where the steps that need them say they were not run."""
+
+    workflow: str = "INGEST"
+    """INGEST for archives; FILING_SCHEME / HOLDING_SCHEME for a filing tree or a classification plan."""
 
     files: dict[str, Path] = field(default_factory=dict)
     """Unpacked ZIP entries by name."""
@@ -59,3 +68,9 @@ class IngestContext:
     facts: dict[str, ObjectFacts] = field(default_factory=dict)
     """Facts per binary object, by manifest id."""
     total_bytes: int = 0
+    contract: IngestContract | None = None
+    """The ingest contract the transfer names, once CHECK_HEADER found it active."""
+    link_parent: str | None = None
+    """The unit the root units attach under when they name none (the contract's `LinkParentId`)."""
+    unit_rules: dict[str, list[ComputedRule]] = field(default_factory=dict)
+    """Rules of each unit (by manifest id) with their computed end dates."""

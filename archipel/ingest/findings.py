@@ -62,3 +62,14 @@ def warning(step: str, message: str, code: str | None = None, target: str | None
 
 def fatal(step: str, message: str, code: str | None = None, target: str | None = None) -> Finding:
     return Finding(step, Outcome.FATAL, message, code, target)
+
+
+def ko_each(
+    step: str, code: str, target: str | None, messages: list[str], limit: int, what: str
+) -> list[Finding]:
+    """One KO per message, the first `limit` of them, then one saying how many more `what` there are:
+    a reply must name the faults, not drown the depositor in ten thousand of them."""
+    findings = [ko(step, message, code, target) for message in messages[:limit]]
+    if len(messages) > limit:
+        findings.append(ko(step, f"…and {len(messages) - limit} more {what}", code, target))
+    return findings

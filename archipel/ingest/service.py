@@ -11,16 +11,17 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archipel.core.clock import utc_now
 from archipel.core.errors import InvalidRequest
 from archipel.ingest.archiving import SystemIds, assign_ids, store_and_index
 from archipel.ingest.context import IngestContext, Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome, fatal
-from archipel.ingest.workflow import run_workflow
+from archipel.ingest.workflow import WORKFLOWS, run_workflow
 from archipel.logbook.service import OperationLog
 from archipel.metadata.repository import UnitRepository
+from archipel.referential.view import load_referentials
 from archipel.seda.reply import build_reply
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INGEST = "INGEST"
+FILING_SCHEME = "FILING_SCHEME"
+HOLDING_SCHEME = "HOLDING_SCHEME"
 
 
 @dataclass(frozen=True)
@@ -47,17 +50,28 @@ class IngestService:
         return self.platform.settings.work_dir / "incoming" / f"{operation_id}.zip"
 
     def submit(
-        self, tenant: int, source: Path, name: str | None = None, agent: str | None = None, move: bool = False
+        self,
+        tenant: int,
+        source: Path,
+        name: str | None = None,
+        agent: str | None = None,
+        move: bool = False,
+        workflow: str = INGEST,
     ) -> str:
         """Records a new ingest operation and keeps a private copy of the SIP for it.
 
-        The upload step is logged in the same transaction that creates the operation.
+        `workflow` is INGEST for archives, FILING_SCHEME (FILING_UNIT nodes) or
+        HOLDING_SCHEME (HOLDING_UNIT nodes) for a filing tree or a classification plan;
+        it is the operation's type. The upload step is logged in the same transaction that
+        creates the operation.
         """
         if not source.is_file():
             raise InvalidRequest(f"{source}: no such file")
+        if workflow not in WORKFLOWS:
+            raise InvalidRequest(f"unknown ingest workflow {workflow!r} (one of {', '.join(WORKFLOWS)})")
         with self.platform.database.unit_of_work() as session:
             logbook = OperationLog(session, tenant)
-            operation = logbook.start(INGEST, agent=agent, source_name=name or source.name)
+            operation = logbook.start(workflow, agent=agent, source_name=name or source.name)
             incoming = self._incoming(operation.id)
             incoming.parent.mkdir(parents=True, exist_ok=True)
             if move:
@@ -70,10 +84,9 @@ class IngestService:
             )
         return operation.id
 
-    def submit_background(
-        self, tenant: int, source: Path, name: str | None = None, agent: str | None = None, move: bool = False
-    ) -> str:
-        operation_id = self.submit(tenant, source, name, agent, move)
+    def submit_background(self, tenant: int, source: Path, **submission: Any) -> str:
+        """`submit` (same options), then the ingest runs on a worker."""
+        operation_id = self.submit(tenant, source, **submission)
         self.platform.tasks.submit(f"ingest {operation_id}", self.run, tenant, operation_id)
         return operation_id
 
@@ -83,9 +96,15 @@ class IngestService:
         workspace = settings.work_dir / "ingests" / operation_id
         workspace.mkdir(parents=True, exist_ok=True)
 
-        def known_unit(system_id: str) -> bool:
+        def unit_type_of(system_id: str) -> str | None:
             with self.platform.database.unit_of_work() as session:
-                return UnitRepository(session, tenant).find_unit(system_id) is not None
+                unit = UnitRepository(session, tenant).find_unit(system_id)
+                return unit.unit_type if unit is not None else None
+
+        with self.platform.database.unit_of_work() as session:
+            operation = OperationLog(session, tenant).get(operation_id)
+            workflow = operation.type
+            referentials = load_referentials(session, tenant)
 
         ctx = IngestContext(
             settings=settings,
@@ -95,7 +114,9 @@ class IngestService:
             workspace=workspace,
             identifier=self.platform.format_identifier(),
             progress=progress,
-            known_unit=known_unit,
+            unit_type_of=unit_type_of,
+            referentials=referentials,
+            workflow=workflow,
         )
         try:
             return self._run(ctx)
@@ -105,7 +126,7 @@ class IngestService:
 
     def _run(self, ctx: IngestContext) -> IngestResult:
         try:
-            result = run_workflow(ctx)
+            result = run_workflow(ctx, WORKFLOWS[ctx.workflow])
         except Exception as error:  # a bug or an I/O failure of ours: FATAL, never KO
             log.exception("ingest %s failed during checks", ctx.operation_id)
             return self._refuse(

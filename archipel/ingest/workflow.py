@@ -3,8 +3,11 @@
 Step names are those of the reference SAE's `DefaultIngestWorkflow`, so an archivist reads
 Archipel's logbook and replies as they read Vitam's. A *blocking* step that ends KO stops
 the workflow (later steps would have nothing sound to work on); a non-blocking step lets
-the next ones run so one reply lists everything to fix. Referential checks (agencies,
-contracts, profiles, rules) are further steps inserted here.
+the next ones run so one reply lists everything to fix.
+
+Three workflows share the steps: INGEST (archives), FILING_SCHEME and HOLDING_SCHEME (filing
+trees and classification plans, whose nodes are FILING_UNIT and HOLDING_UNIT units, as in
+the reference system); the last two carry units only, which become the nodes other transfers attach under.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from dataclasses import dataclass
 
 from archipel.ingest.container import check_container_layout
 from archipel.ingest.context import IngestContext
+from archipel.ingest.contract_checks import check_contract_objects
 from archipel.ingest.findings import Finding, Outcome, ko, worst
+from archipel.ingest.header_checks import check_header
 from archipel.ingest.object_checks import check_digests, check_object_files, identify_formats
 from archipel.ingest.package_checks import check_data_object_package, check_unit_schema
+from archipel.ingest.rule_checks import check_classification_level, compute_rules
 from archipel.ingest.safezip import unpack_sip
 from archipel.seda.manifest import read_manifest
 from archipel.seda.validation import check_manifest
@@ -52,53 +58,132 @@ def validate_manifest(ctx: IngestContext) -> list[Finding]:
     assert ctx.manifest_name is not None
     checked = check_manifest(ctx.files[ctx.manifest_name])
     ctx.tree, ctx.seda_version = checked.tree, checked.seda_version
+    if ctx.tree is not None and ctx.seda_version is not None and not checked.findings:
+        ctx.manifest = read_manifest(ctx.tree, ctx.seda_version)
     return checked.findings
 
 
+NO_OBJECT = "CHECK_MANIFEST_OBJECTNUMBER.OBJECTS_LIST_EMPTY"
+
+
 def check_package(ctx: IngestContext) -> list[Finding]:
-    assert ctx.tree is not None and ctx.seda_version is not None
-    ctx.manifest = read_manifest(ctx.tree, ctx.seda_version)
-    return check_data_object_package(ctx.manifest)
+    """The package structure; a tree or plan has no object by nature, which is no remark for it."""
+    assert ctx.manifest is not None
+    findings = check_data_object_package(ctx.manifest)
+    if ctx.workflow != "INGEST":
+        findings = [finding for finding in findings if finding.code != NO_OBJECT]
+    return findings
 
 
 def check_units(ctx: IngestContext) -> list[Finding]:
+    """The unit structure, then each metadata value against the type the ontology gives its field."""
+    from archipel.ingest.ontology_checks import check_ontology
+
     assert ctx.manifest is not None
-    return check_unit_schema(ctx.manifest)
+    return [*check_unit_schema(ctx.manifest), *check_ontology(ctx)]
+
+
+ATTACHABLE_UNDER: dict[str, tuple[str, ...]] = {
+    "INGEST": ("INGEST", "FILING_UNIT", "HOLDING_UNIT"),
+    "FILING_SCHEME": ("FILING_UNIT", "HOLDING_UNIT"),
+    "HOLDING_SCHEME": ("HOLDING_UNIT",),
+}
+"""Which units a transfer of each workflow may attach under: archives go anywhere, a filing
+tree under a plan or another tree, a plan only under a plan (the reference system's rule),
+so a plan never ends up inside the archives it classifies."""
+
+ATTACHMENT = "CHECK_DATAOBJECTPACKAGE"
+"""Attachment faults carry the reference system's code, `CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.*`."""
+
+UNIT_TYPES = {"INGEST": "INGEST", "FILING_SCHEME": "FILING_UNIT", "HOLDING_SCHEME": "HOLDING_UNIT"}
 
 
 def check_attachment(ctx: IngestContext) -> list[Finding]:
     """Units attached under an already archived unit: it must exist in this tenant.
 
-    Another tenant's unit is reported exactly like a unit that does not exist.
+    A unit names its parent with `UpdateOperation/SystemId`; root units that name none go
+    under the contract's `LinkParentId`. Another tenant's unit is reported exactly like a
+    unit that does not exist.
     """
     assert ctx.manifest is not None
+    allowed = ATTACHABLE_UNDER[ctx.workflow]
     findings = []
-    for unit in ctx.manifest.units.values():
-        system_id = unit.attachment_system_id
-        if system_id and not ctx.known_unit(system_id):
-            findings.append(
-                ko(
-                    "CHECK_DATAOBJECTPACKAGE",
-                    f"unit {unit.manifest_id} attaches to unit {system_id}, "
-                    "which does not exist in this tenant",
-                    "CHECK_MANIFEST.NOT_FOUND_ATTACHMENT",
-                    unit.manifest_id,
-                )
+    parents = [(unit.manifest_id, unit.attachment_system_id) for unit in ctx.manifest.units.values()]
+    link_parent = ctx.contract.link_parent if ctx.contract else None
+    if link_parent:
+        parents.append((f"contract {ctx.contract.identifier if ctx.contract else ''}", link_parent))
+    for target, system_id in parents:
+        if not system_id:
+            continue
+        unit_type = ctx.unit_type_of(system_id)
+        if unit_type is None:
+            message = f"{target} attaches to unit {system_id}, which does not exist in this tenant"
+            findings.append(ko(ATTACHMENT, message, "CHECK_MANIFEST.NOT_FOUND_ATTACHMENT", target))
+        elif unit_type not in allowed:
+            message = (
+                f"{target}: a {ctx.workflow} transfer cannot attach under a {unit_type} unit ({system_id})"
             )
+            findings.append(ko(ATTACHMENT, message, "CHECK_MANIFEST.UNAUTHORIZED_ATTACHMENT", target))
+    if link_parent and not findings:
+        ctx.link_parent = link_parent
     return findings
 
 
-INGEST_WORKFLOW: tuple[Step, ...] = (
+def check_no_object(ctx: IngestContext) -> list[Finding]:
+    """A filing tree or a plan describes places, not documents: it carries no object."""
+    assert ctx.manifest is not None
+    return [
+        ko(
+            "CHECK_NO_OBJECT",
+            f"object {object_id}: a {ctx.workflow} transfer carries no object",
+            None,
+            object_id,
+        )
+        for object_id in ctx.manifest.objects
+    ]
+
+
+def check_unit_profiles(ctx: IngestContext) -> list[Finding]:
+    from archipel.ingest.unit_profile_checks import check_unit_profiles as check
+
+    return check(ctx)
+
+
+_RECEIVE = (
     Step("CHECK_CONTAINER", unpack),
     Step("MANIFEST_FILE_NAME_CHECK", locate_manifest),
     Step("CHECK_SEDA", validate_manifest),
+    Step("CHECK_HEADER", check_header),
+)
+_DESCRIBE = (
+    Step("CHECK_UNIT_SCHEMA", check_units, blocking=False),
+    Step("CHECK_ARCHIVE_UNIT_PROFILE", check_unit_profiles, blocking=False),
+    Step("CHECK_CLASSIFICATION_LEVEL", check_classification_level, blocking=False),
+    Step("UNITS_RULES_COMPUTE", compute_rules, blocking=False),
+)
+
+INGEST_WORKFLOW: tuple[Step, ...] = (
+    *_RECEIVE,
     Step("CHECK_DATAOBJECTPACKAGE", check_package),
     Step("CHECK_ATTACHEMENT", check_attachment, blocking=False),
     Step("CHECK_MANIFEST_OBJECTNUMBER", check_object_files),
     Step("CHECK_DIGEST", check_digests, blocking=False),
     Step("OG_OBJECTS_FORMAT_CHECK", identify_formats, blocking=False),
-    Step("CHECK_UNIT_SCHEMA", check_units, blocking=False),
+    Step("CHECK_CONTRACT_OBJECTS", check_contract_objects, blocking=False),
+    *_DESCRIBE,
 )
+SCHEME_WORKFLOW: tuple[Step, ...] = (
+    *_RECEIVE,
+    Step("CHECK_DATAOBJECTPACKAGE", check_package),
+    Step("CHECK_NO_OBJECT", check_no_object),
+    Step("CHECK_ATTACHEMENT", check_attachment, blocking=False),
+    *_DESCRIBE,
+)
+WORKFLOWS: dict[str, tuple[Step, ...]] = {
+    "INGEST": INGEST_WORKFLOW,
+    "FILING_SCHEME": SCHEME_WORKFLOW,
+    "HOLDING_SCHEME": SCHEME_WORKFLOW,
+}
 
 
 @dataclass

@@ -59,22 +59,24 @@ class OperationLog:
         """Appends events in order after those already written."""
         query = self.scope.select(LogbookEvent).where(LogbookEvent.operation_id == operation_id)
         last = self.session.scalar(query.with_only_columns(func.max(LogbookEvent.seq)))
-        seq = last or 0
+        first = (last or 0) + 1
         now = utc_now()
-        for finding in findings:
-            seq += 1
-            self.scope.add(
-                LogbookEvent(
-                    operation_id=operation_id,
-                    seq=seq,
-                    step=finding.step,
-                    outcome=finding.outcome.value,
-                    code=finding.key,
-                    target=finding.target,
-                    message=finding.message,
-                    created=now,
-                )
-            )
+        self.scope.insert_many(
+            LogbookEvent,
+            [
+                {
+                    "operation_id": operation_id,
+                    "seq": seq,
+                    "step": finding.step,
+                    "outcome": finding.outcome.value,
+                    "code": finding.key,
+                    "target": finding.target,
+                    "message": finding.message,
+                    "created": now,
+                }
+                for seq, finding in enumerate(findings, start=first)
+            ],
+        )
 
     def finish(self, operation: Operation, outcome: Outcome, message: str) -> None:
         operation.status = "DONE"

@@ -44,9 +44,9 @@ class ArchiveUnit(TenantOwned, Base):
     title: Mapped[str] = mapped_column(Text, default="")
     level: Mapped[str | None] = mapped_column(String(40))
     unit_type: Mapped[str] = mapped_column(String(20), default="INGEST", server_default="INGEST")
-    """INGEST (archives), FILING_UNIT (node of a filing tree) or HOLDING_UNIT (node of a
-    classification plan): the reference system's `_unitType`, so trees and plans can be
-    told from the archives attached under them."""
+    """INGEST (archives), FILING_UNIT (node of a filing tree, made by the FILING_SCHEME workflow)
+    or HOLDING_UNIT (node of a plan, HOLDING_SCHEME): the reference system's
+    `_unitType`, so trees and plans can be told from the archives attached under them."""
     originating_agency: Mapped[str | None] = mapped_column(String(200))
     object_group_id: Mapped[str | None] = mapped_column(String(36))
     content: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)

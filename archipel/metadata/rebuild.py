@@ -1,7 +1,8 @@
 """Rebuilding the metadata index from one offer: the offers hold the archives.
 
 The listing of an offer is read once, in key order, streaming: tenants, object groups
-(with their objects), units (the last version of each) and operations (their
+(with their objects), units (the last version of each; a unit whose last version is a
+deletion's tombstone is left out) and operations (their
 `logbook.json` and reply) are indexed in batches. Parent links are inserted after every
 unit is in, since a parent may come later in the listing. The database must hold no
 archive yet: a rebuild never merges into an index it did not make.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,8 +27,10 @@ from archipel.admin.model import Tenant
 from archipel.core.errors import Conflict, NotFound
 from archipel.db.repository import TenantScope
 from archipel.logbook.model import LogbookEvent, Operation
-from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent
+from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
 from archipel.platform import Platform
+from archipel.referential.restore import restore_referential
+from archipel.referential.service import REFERENTIAL
 from archipel.storage import layout
 from archipel.storage.layout import KeyKind, LayoutKey, NotALayoutKey
 from archipel.storage.offer import Offer
@@ -61,6 +64,8 @@ class RebuildReport:
     objects: int = 0
     operations: int = 0
     logbook_entries: int = 0
+    referentials: int = 0
+    """Referentials restored (each at the last version found on the offer)."""
     skipped: int = 0
     """Keys this layout does not know (foreign files), left alone."""
 
@@ -70,6 +75,10 @@ class RebuildReport:
 
 def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _read_json(offer: Offer, key: str) -> dict[str, Any]:
@@ -96,6 +105,7 @@ class _Batches:
             ObjectGroup,
             DataObject,
             ArchiveUnit,
+            UnitRule,
             Operation,
             LogbookEvent,
             UnitParent,
@@ -110,11 +120,23 @@ class _Batches:
 
 
 def _ensure_empty(platform: Platform) -> None:
+    """Only an instance holding no archives is rebuilt into.
+
+    `archipel init` of the new instance already made operations: the shared referentials it
+    loads (formats, ontology). Those are allowed; the offer's referentials replace them.
+    """
     with platform.database.unit_of_work() as session:
         held = session.scalar(select(func.count()).select_from(ArchiveUnit))
-        held = (held or 0) + (session.scalar(select(func.count()).select_from(Operation)) or 0)
+        others = select(func.count()).select_from(Operation).where(Operation.type != REFERENTIAL)
+        held = (held or 0) + (session.scalar(others) or 0)
     if held:
         raise Conflict("the database already holds archives: rebuild only into an empty database")
+
+
+def _operations_held(platform: Platform) -> set[tuple[int, str | None]]:
+    """Operations the new instance made itself (its init) and already wrote to the same offers."""
+    with platform.database.unit_of_work() as session:
+        return {(tenant, id_) for tenant, id_ in session.execute(select(Operation.tenant_id, Operation.id))}
 
 
 def rebuild(
@@ -133,6 +155,8 @@ def rebuild(
     batches = _Batches(platform)
     parents: list[tuple[int, str, str]] = []
     pending: tuple[LayoutKey, str] | None = None
+    referentials: dict[tuple[int, str], str] = {}
+    known = _operations_held(platform)
     prefix = layout.tenant_prefix(tenant) if tenant is not None else "tenants/"
 
     def index_versioned(parsed: LayoutKey, key: str) -> None:
@@ -155,7 +179,10 @@ def rebuild(
         elif parsed.kind is KeyKind.TENANT:
             _index_tenant(platform, _read_json(offer, entry.key), report)
         elif parsed.kind is KeyKind.OPERATION_FILE and parsed.name == "logbook.json":
-            _index_operation(offer, parsed, entry.key, batches, report)
+            if (parsed.tenant, parsed.id) not in known:
+                _index_operation(offer, parsed, entry.key, batches, report)
+        elif parsed.kind is KeyKind.REFERENTIAL and parsed.name:
+            referentials[(parsed.tenant, parsed.name)] = entry.key  # listed in version order
         progress(done)
     if pending:
         index_versioned(*pending)
@@ -163,6 +190,10 @@ def rebuild(
     for tenant_id, unit_id, parent_id in parents:
         batches.add(tenant_id, UnitParent, {"unit_id": unit_id, "parent_id": parent_id})
     batches.flush()
+    for key in referentials.values():
+        with offer.open(key) as stream:
+            restore_referential(platform, stream.read())
+        report.referentials += 1
     return report
 
 
@@ -214,6 +245,8 @@ def _index_unit(
     report: RebuildReport,
 ) -> None:
     document = _read_json(offer, key)
+    if document.get("deleted"):
+        return  # a tombstone: the unit was deleted (`archipel.metadata.versioning.tombstone`)
     batches.add(
         parsed.tenant,
         ArchiveUnit,
@@ -223,6 +256,7 @@ def _index_unit(
             "manifest_id": document.get("manifest_id"),
             "title": document.get("title") or "",
             "level": document.get("level"),
+            "unit_type": document.get("unit_type") or "INGEST",
             "originating_agency": document.get("originating_agency"),
             "object_group_id": document.get("object_group"),
             "content": document.get("content") or {},
@@ -232,6 +266,18 @@ def _index_unit(
         },
     )
     parents.extend((parsed.tenant, document["id"], parent) for parent in document.get("parents", []))
+    for rule in document.get("rules", []):
+        batches.add(
+            parsed.tenant,
+            UnitRule,
+            {
+                "unit_id": document["id"],
+                "category": rule["category"],
+                "rule_id": rule["rule_id"],
+                "start_date": _day(rule.get("start_date")),
+                "end_date": _day(rule.get("end_date")),
+            },
+        )
     report.units += 1
 
 

@@ -118,17 +118,8 @@ class FormatIdentifier:
 
     def __init__(self) -> None:
         versions = get_local_versions()
-        try:
-            fido = Fido(
-                quiet=True,
-                handle_matches=_ignore_matches,
-                conf_dir=versions.conf_dir,
-                format_files=[versions.pronom_signature, versions.fido_extension_signature],
-            )
-        except SystemExit as error:  # Fido exits the process on an unreadable signature file
-            raise ConfigurationError(f"cannot load the PRONOM signatures of opf-fido: {error}") from error
+        fido = load_pronom_formats(versions)
         self.pronom_version: str = versions.pronom_version
-        keep_pronom_formats_only(fido)
         self._formats = {
             fido.get_puid(element): _read_format(order, element, fido)
             for order, element in enumerate(fido.formats)
@@ -202,6 +193,23 @@ def _choose(formats: list[_Format], extension: str, basis: str) -> FormatIdentif
     ranked = sorted(formats, key=lambda fmt: (extension not in fmt.extensions, fmt.order))
     best = ranked[0]
     return FormatIdentification(best.puid, best.name, best.mime, tuple(fmt.puid for fmt in ranked), basis)
+
+
+def load_pronom_formats(versions: Any) -> Fido:
+    """Fido on the signature files it ships (`versions`: `fido.versions.get_local_versions()`),
+    holding PRONOM formats only: the formats this identifier can answer, and the default
+    format referential (`archipel.referential.formats.formats_of_identifier`)."""
+    try:
+        fido = Fido(
+            quiet=True,
+            handle_matches=_ignore_matches,
+            conf_dir=versions.conf_dir,
+            format_files=[versions.pronom_signature, versions.fido_extension_signature],
+        )
+    except SystemExit as error:  # Fido exits the process on an unreadable signature file
+        raise ConfigurationError(f"cannot load the PRONOM signatures of opf-fido: {error}") from error
+    keep_pronom_formats_only(fido)
+    return fido
 
 
 def keep_pronom_formats_only(fido: Fido) -> None:

@@ -129,6 +129,16 @@ def _parse(fields: dict[str, type], data: bytes) -> tuple[list[Document], list[L
     return documents, errors
 
 
+COMMON_FIELDS: dict[str, type] = _COMMON
+"""Fields every JSON notice of the reference system shares (contracts, profiles, document types)."""
+
+
+def parse_json_notices(fields: dict[str, type], data: bytes) -> tuple[list[Document], list[LineError]]:
+    """Entries of a JSON referential whose fields have sound types, names, status and dates;
+    profiles and archive-unit profiles add their own checks to these."""
+    return _parse(fields, data)
+
+
 def parse_ingest_contracts(data: bytes) -> tuple[list[Document], list[LineError]]:
     return _parse(INGEST_FIELDS, data)
 
@@ -145,8 +155,10 @@ def check_ingest_contracts(
     documents: list[Document], lines: list[int], context: CheckContext
 ) -> list[LineError]:
     """Profiles, formats and the link parent a contract names must exist."""
-    profiles = context.entries("profiles")
-    formats = context.entries("formats")
+    named = any(document.get("ArchiveProfiles") for document in documents)
+    profiles = context.entries("profiles") if named else {}
+    restricted = any(document.get("FormatType") for document in documents)
+    formats = context.entries("formats") if restricted else {}  # thousands: read only when needed
     errors = []
     for document, line in zip(documents, lines, strict=True):
         identifier = document["Identifier"]

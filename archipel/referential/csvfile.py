@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from archipel.referential.report import LineError
@@ -28,13 +28,20 @@ class CsvTable:
     errors: list[LineError]
 
 
-def read_csv(data: bytes, columns: Sequence[str], required: Sequence[str] | None = None) -> CsvTable:
+def read_csv(
+    data: bytes,
+    columns: Sequence[str],
+    required: Sequence[str] | None = None,
+    header_key: Callable[[str], str] | None = None,
+) -> CsvTable:
     """The records of a CSV file whose header must hold `columns` (extra columns are refused).
 
     Empty lines, records with too many or too few fields and missing values of `required`
     columns are reported with their line numbers. Values are kept as written (an export
     must give the same text back); readers strip what they treat as codes. Nothing is
-    raised: the caller decides once it has every error.
+    raised: the caller decides once it has every error. `header_key`, when given, maps
+    each header name to the column it stands for, for layouts whose headers people
+    spell freely (`Parent ID`, `parent_id`); records are keyed by `columns` either way.
     """
     errors: list[LineError] = []
     try:
@@ -51,6 +58,8 @@ def read_csv(data: bytes, columns: Sequence[str], required: Sequence[str] | None
     except csv.Error as error:
         return CsvTable([], [LineError(1, f"unreadable header: {error}")])
     names = [name.strip() for name in header]
+    if header_key is not None:
+        names = [header_key(name) for name in names]
     missing = [name for name in columns if name not in names]
     unknown = [name for name in names if name not in columns]
     if missing or unknown:

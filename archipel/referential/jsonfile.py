@@ -58,14 +58,37 @@ def write_json_array(documents: list[dict[str, Any]]) -> bytes:
 
 
 def _element_lines(text: str) -> list[int]:
-    """The line where each element of the (already valid) top-level array starts."""
+    """The line where each element of the (already valid) top-level array starts.
+
+    Lines are counted from one element to the next, not from the start of the file each
+    time: a format referential holds thousands of entries.
+    """
     decoder = json.JSONDecoder()
     index = text.index("[") + 1
-    lines = []
+    lines: list[int] = []
+    line, counted = 1, 0
     while True:
         while index < len(text) and text[index] in " \t\r\n,":
             index += 1
         if index >= len(text) or text[index] == "]":
             return lines
-        lines.append(text.count("\n", 0, index) + 1)
+        line, counted = line + text.count("\n", counted, index), index
+        lines.append(line)
         _, index = decoder.raw_decode(text, index)
+
+
+def type_faults(
+    values: dict[str, Any], fields: dict[str, type], line: int, identifier: str | None
+) -> list[LineError]:
+    """Fields present with the wrong JSON type (`str`, `bool`, `list` of strings...); absent ones pass."""
+    faults = []
+    for name, expected in fields.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, expected) or (
+            expected is list and not all(isinstance(item, str) for item in value)
+        ):
+            kind = "a list of strings" if expected is list else f"a {expected.__name__}"
+            faults.append(LineError(line, f"{name} must be {kind}", identifier))
+    return faults

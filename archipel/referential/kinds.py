@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from archipel.core.errors import InvalidRequest
-from archipel.referential import agencies, contracts, rules
+from archipel.referential import agencies, contracts, formats, ontology, profiles, rules, unit_profiles
 from archipel.referential.csvfile import read_csv
 from archipel.referential.jsonfile import read_json_array
 from archipel.referential.report import LineError
@@ -25,6 +25,9 @@ Exporter = Callable[[list[Document]], bytes]
 
 class CheckContext(Protocol):
     """What an import may consult besides its own file: the tenant's other referentials and units."""
+
+    tenant: int
+    """The tenant importing (some kinds let tenant 0 do more: INTERNAL ontology fields)."""
 
     def entries(self, kind: str) -> Mapping[str, Document]:
         """The current entries of a kind (shared kinds included), by identifier."""
@@ -86,6 +89,13 @@ def json_lines(data: bytes) -> list[int]:
     return [record.line for record in read_json_array(data).records]
 
 
+def json_kind(name: str, label: str, parse: Parser, export: Exporter, **options: Any) -> ReferentialKind:
+    """A kind exchanged as a JSON array of notices (`Identifier`...), imported entry by entry."""
+    settings: dict[str, Any] = {"replaces": False, "record_lines": json_lines, **options}
+    id_field = settings.pop("id_field", "Identifier")
+    return ReferentialKind(name, label, id_field, "json", parse, export, **settings)
+
+
 KINDS: dict[str, ReferentialKind] = {
     kind.name: kind
     for kind in (
@@ -109,27 +119,52 @@ KINDS: dict[str, ReferentialKind] = {
             replaces=True,
             record_lines=csv_lines(agencies.COLUMNS),
         ),
-        ReferentialKind(
+        json_kind(
             "ingest-contracts",
             "ingest contracts",
-            "Identifier",
-            "json",
             contracts.parse_ingest_contracts,
             contracts.export_contracts,
-            replaces=False,
-            record_lines=json_lines,
             cross_check=contracts.check_ingest_contracts,
         ),
-        ReferentialKind(
+        json_kind(
             "access-contracts",
             "access contracts",
-            "Identifier",
-            "json",
             contracts.parse_access_contracts,
             contracts.export_contracts,
-            replaces=False,
-            record_lines=json_lines,
             cross_check=contracts.check_access_contracts,
+        ),
+        json_kind(
+            "profiles",
+            "archive profiles",
+            profiles.parse_profiles,
+            profiles.export_profiles,
+            cross_check=profiles.check_files_kept,
+            attach=profiles.attach_profile_file,
+        ),
+        json_kind(
+            "unit-profiles",
+            "archive-unit profiles",
+            unit_profiles.parse_unit_profiles,
+            unit_profiles.export_unit_profiles,
+        ),
+        json_kind(
+            "formats",
+            "formats",
+            formats.parse_formats,
+            formats.export_formats,
+            id_field="PUID",
+            replaces=True,
+            platform_only=True,
+            record_lines=formats.format_lines,
+            cross_check=formats.check_formats,
+        ),
+        json_kind(
+            "ontology",
+            "ontology fields",
+            ontology.parse_ontology,
+            ontology.export_ontology,
+            shared=True,
+            cross_check=ontology.check_ontology_import,
         ),
     )
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -30,42 +32,58 @@ class ReferentialRepository:
     def find(self, kind: str, identifier: str) -> ReferentialEntry | None:
         return self.scope.find(ReferentialEntry, kind=kind, identifier=identifier)
 
-    def put(
-        self, kind: str, identifier: str, document: dict[str, Any], position: int, operation_id: str
-    ) -> str:
-        """Creates or updates an entry and records the change; returns `create`, `update` or `same`."""
-        now = utc_now()
-        entry = self.find(kind, identifier)
-        status = document.get("Status") if isinstance(document.get("Status"), str) else None
-        if entry is None:
-            entry = ReferentialEntry(
-                kind=kind,
-                identifier=identifier,
-                status=status,
-                document=document,
-                position=position,
-                version=1,
-                created=now,
-                updated=now,
-            )
-            self.scope.add(entry)
-            action = "create"
-        elif entry.document == document:
-            entry.position = position
-            return "same"
-        else:
-            entry.document, entry.status, entry.position = document, status, position
-            entry.version += 1
-            entry.updated = now
-            action = "update"
-        self._record(kind, identifier, entry.version, action, document, operation_id)
-        return action
+    def replace(self, kind: str, after: dict[str, dict[str, Any]], operation_id: str) -> Changes:
+        """Makes the referential `after` (in that order), recording every change in its history.
 
-    def delete(self, kind: str, identifier: str, operation_id: str) -> None:
-        entry = self.find(kind, identifier)
-        if entry is not None:
-            self._record(kind, identifier, entry.version + 1, "delete", None, operation_id)
-            self.session.delete(entry)
+        Entries are read once and written in bulk: the PRONOM formats are thousands of entries,
+        and a query per entry made an import cost seconds.
+        """
+        now = utc_now()
+        current = {entry.identifier: entry for entry in self.entries(kind)}
+        changes = Changes()
+        new_rows: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        for position, (identifier, document) in enumerate(after.items()):
+            status = document.get("Status") if isinstance(document.get("Status"), str) else None
+            entry = current.get(identifier)
+            if entry is None:
+                new_rows.append(
+                    {
+                        "kind": kind,
+                        "identifier": identifier,
+                        "status": status,
+                        "document": document,
+                        "position": position,
+                        "version": 1,
+                        "created": now,
+                        "updated": now,
+                    }
+                )
+                changes.created.append(identifier)
+                history.append(_change(kind, identifier, 1, "create", document, operation_id, now))
+                continue
+            entry.position = position
+            if entry.document != document:
+                entry.document, entry.status, entry.version, entry.updated = (
+                    document,
+                    status,
+                    entry.version + 1,
+                    now,
+                )
+                changes.updated.append(identifier)
+                history.append(
+                    _change(kind, identifier, entry.version, "update", document, operation_id, now)
+                )
+        for identifier, entry in current.items():
+            if identifier not in after:
+                changes.deleted.append(identifier)
+                history.append(
+                    _change(kind, identifier, entry.version + 1, "delete", None, operation_id, now)
+                )
+                self.session.delete(entry)
+        self.scope.insert_many(ReferentialEntry, new_rows)
+        self.scope.insert_many(ReferentialChange, history)
+        return changes
 
     def history(self, kind: str, identifier: str) -> list[ReferentialChange]:
         query = self.scope.select(ReferentialChange).where(
@@ -85,24 +103,30 @@ class ReferentialRepository:
             )
         )
 
-    def _record(
-        self,
-        kind: str,
-        identifier: str,
-        version: int,
-        action: str,
-        document: dict[str, Any] | None,
-        operation_id: str,
-    ) -> None:
-        self.scope.add(
-            ReferentialChange(
-                id=new_id(),
-                kind=kind,
-                identifier=identifier,
-                version=version,
-                action=action,
-                document=document,
-                operation_id=operation_id,
-                changed=utc_now(),
-            )
-        )
+
+@dataclass
+class Changes:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+def _change(
+    kind: str,
+    identifier: str,
+    version: int,
+    action: str,
+    document: dict[str, Any] | None,
+    operation_id: str,
+    changed: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "kind": kind,
+        "identifier": identifier,
+        "version": version,
+        "action": action,
+        "document": document,
+        "operation_id": operation_id,
+        "changed": changed,
+    }

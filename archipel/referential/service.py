@@ -205,26 +205,17 @@ class ReferentialService:
         report: ImportReport,
     ) -> bytes | None:
         """Makes the change; returns the snapshot of the new version, or None if nothing changed."""
-        events = []
-        for position, (identifier, document) in enumerate(after.items()):
-            action = repository.put(kind.name, identifier, document, position, operation_id)
-            if action == "create":
-                report.created.append(identifier)
-            elif action == "update":
-                report.updated.append(identifier)
-            if action != "same":
-                events.append(
-                    Finding(
-                        step, Outcome.OK, f"{kind.label}: {identifier} {action}d", action.upper(), identifier
-                    )
-                )
-        for identifier in before:
-            if identifier not in after:
-                repository.delete(kind.name, identifier, operation_id)
-                report.deleted.append(identifier)
-                events.append(
-                    Finding(step, Outcome.OK, f"{kind.label}: {identifier} deleted", "DELETE", identifier)
-                )
+        changes = repository.replace(kind.name, after, operation_id)
+        report.created, report.updated, report.deleted = changes.created, changes.updated, changes.deleted
+        events = [
+            Finding(step, Outcome.OK, f"{kind.label}: {identifier} {action}d", action.upper(), identifier)
+            for action, identifiers in (
+                ("create", changes.created),
+                ("update", changes.updated),
+                ("delete", changes.deleted),
+            )
+            for identifier in identifiers
+        ]
         report.imported = len(report.created) + len(report.updated)
         changed = bool(report.created or report.updated or report.deleted)
         snapshot = None

@@ -32,6 +32,10 @@ def as_json(result: subprocess.CompletedProcess[str]) -> Any:
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cli") / "home"
     assert archipel(folder, "init").returncode == 0
+    agencies = FIXTURES / "referentials" / "agencies" / "agencies_init.csv"  # the fixture SIPs name them
+    assert (
+        archipel(folder, "referential", "import", "agencies", str(agencies), "--tenant", "1").returncode == 0
+    )
     return folder
 
 

@@ -82,7 +82,7 @@ def _state_after_restart(home: Path) -> tuple[Platform, list[str], int, int]:
     platform = Platform(load_settings(home))
     platform.initialise()
     with platform.database.unit_of_work() as session:
-        operations = OperationLog(session, 1).operations()
+        operations = OperationLog(session, 1).operations(type_="INGEST")
         outcomes = [operation.outcome or "" for operation in operations]
         units = len(UnitRepository(session, 1).units(limit=100_000))
         pending = session.query(PendingWrite).count()
@@ -109,7 +109,7 @@ def test_killed_ingest_is_rolled_back_at_restart(tmp_path: Path, large_sip: Path
         assert units == 0 and objects == 0
         with platform.database.unit_of_work() as session:
             logbook = OperationLog(session, 1)
-            events = logbook.events(logbook.operations()[0].id)
+            events = logbook.events(logbook.operations(type_="INGEST")[0].id)
         assert events[-1].step == "STP_ROLLBACK"
         assert "rolled back" in events[-1].message
         for offer in platform.storage.offers:

@@ -1,8 +1,8 @@
 """The reference system's own test SIPs: each is accepted or refused as Vitam does, for the same reason.
 
-Refusals that need referentials (agencies, contracts, profiles, rules) are the subject of
-the referentials issue; they are marked as expected failures (strict), so the day they
-pass the marker must go.
+Before each ingest the tenant holds the referentials the reference test suite had loaded
+for that SIP (the `needs` column of `expected.csv`), beside the baseline every tenant of
+the test instance holds (agencies, rules, ingest contracts).
 """
 
 from __future__ import annotations
@@ -11,20 +11,27 @@ import re
 
 import pytest
 from lxml import etree
-from support import ExpectedSip, expected_sips
+from support import BASELINE_REFERENTIALS, FIXTURES, ExpectedSip, expected_sips
 
 from archipel.ingest.findings import Outcome
 from archipel.ingest.service import IngestService
 from archipel.logbook.service import OperationLog
 from archipel.metadata.repository import UnitRepository
 from archipel.platform import Platform
+from archipel.referential.service import ReferentialService
 
-NEEDS_REFERENTIALS = (
-    "CHECK_HEADER",
-    "UNITS_RULES_COMPUTE",
-    "CHECK_ARCHIVE_UNIT_PROFILE",
-    "CHECK_CLASSIFICATION_LEVEL",
-)
+NEED_KINDS = {
+    "profile": "profiles",
+    "aup": "unit-profiles",
+    "agency": "agencies",
+    "contract": "ingest-contracts",
+}
+"""Kinds of the `needs` column, in the order they must be imported (contracts name profiles)."""
+PROFILE_FILES = {
+    "PROFIL_TNR_RNG_TEST": "referentials/profiles/OK_profilRNG_mail_Seda2.2.rng",
+    "PROFIL_TNR_RNG": "referentials/profiles/profil_ok.rng",
+}
+"""The RelaxNG file the reference test suite attaches to each profile it imports."""
 NEEDS_SIGNATURE_CHECKS = {
     name: "Vitam answers WARNING for a signature element; signature verification is issue 11"
     for name in ("OK_SEDA_2.1_Signature.zip", "OK_SEDA_2.3_SigningInformation.zip")
@@ -45,17 +52,34 @@ def cases() -> list[object]:
     for sip in expected_sips():
         if sip.path.parent.name not in ("ok", "ko"):
             continue
-        code = expected_code(sip) or ""
         marks = []
         if sip.name in NEEDS_SIGNATURE_CHECKS:
             marks.append(pytest.mark.xfail(strict=True, reason=NEEDS_SIGNATURE_CHECKS[sip.name]))
-        if sip.expected == "KO" and code.startswith(NEEDS_REFERENTIALS):
-            marks.append(pytest.mark.xfail(strict=True, reason="needs referentials (issue 3)"))
         params.append(pytest.param(sip, id=sip.name, marks=marks))
     return params
 
 
+def load_needs(platform: Platform, sip: ExpectedSip, tenant: int) -> None:
+    """Imports the files of the SIP's `needs` that the baseline does not hold."""
+    wanted: dict[str, set[str]] = {kind: set() for kind in NEED_KINDS.values()}
+    for need in sip.needs.split(";"):
+        label, _, path = need.strip().rpartition("@")
+        path = path.split(" (")[0]  # "IC_2194.json (INACTIVE)": a remark after the file
+        kind = NEED_KINDS.get(label.split(":", 1)[0])
+        if kind and path not in dict(BASELINE_REFERENTIALS).values():
+            wanted[kind].add(path)
+    service = ReferentialService(platform)
+    for kind, paths in wanted.items():
+        for path in sorted(paths):
+            report = service.import_file(tenant, kind, (FIXTURES / path).read_bytes())
+            for identifier in report.created if kind == "profiles" else ():
+                if identifier in PROFILE_FILES:
+                    rng = (FIXTURES / PROFILE_FILES[identifier]).read_bytes()
+                    service.attach_file(tenant, kind, identifier, rng)
+
+
 def ingest(platform: Platform, sip: ExpectedSip, tenant: int = 1) -> tuple[str, Outcome]:
+    load_needs(platform, sip, tenant)
     service = IngestService(platform)
     operation_id = service.submit(tenant, sip.path, sip.name, agent="test")
     return operation_id, service.run(tenant, operation_id).outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from support import FIXTURES
@@ -18,6 +19,7 @@ SIP = FIXTURES / "sip" / "ok" / "OK_SIP_2_GO.zip"
 
 def test_a_failing_offer_leaves_nothing_on_any_offer_and_a_fatal_reply(embedded: Platform) -> None:
     broken = Path(str(embedded.storage.offers[1].root)) / "tenants" / "1"
+    shutil.rmtree(broken, ignore_errors=True)  # the tenant's referentials are there: out of the way
     broken.parent.mkdir(parents=True, exist_ok=True)
     broken.write_text("a file where the tenant's folder should be")  # every write under it fails
 

@@ -83,7 +83,7 @@ async def submit_ingest(request: Request, platform: PlatformDep, context: Tenant
         request, platform.settings.max_upload_bytes, platform.settings.work_dir / "uploads"
     )
     operation_id = IngestService(platform).submit_background(
-        context.tenant, path, name, context.agent, move=True
+        context.tenant, path, name=name, agent=context.agent, move=True
     )
     return {"operation_id": operation_id}
 

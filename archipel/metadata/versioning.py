@@ -1,0 +1,224 @@
+"""Changing archived units: the next version of their documents on every offer, one index commit.
+
+The offers hold the archives and the database is an index of them, so a change of a unit
+(its title, its place in a tree, its deletion) is first of all a new version of its
+document; earlier versions are never rewritten. The order is the ingest's
+(`docs/adr/0001-atomic-ingest.md`):
+1. the operation is opened and every key about to be written journaled, in one committed
+   transaction, while the units concerned are locked and checked;
+2. the new versions are written to every offer and verified by SHA-512;
+3. one transaction changes the index, writes the logbook events, closes the operation and
+   clears the journal.
+A crash before 3 leaves journal rows and a RUNNING operation, which recovery rolls back at
+the next start (`archipel.ingest.recovery`); a failure here rolls back at once. Nothing
+half done stays visible: before 3 the index still shows the previous version.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from archipel.core.clock import iso, utc_now
+from archipel.core.digests import sha512_bytes
+from archipel.core.errors import ArchipelError, Conflict, IntegrityFault
+from archipel.db.repository import TenantScope
+from archipel.ingest.archiving import write_all
+from archipel.ingest.findings import Finding, Outcome, fatal, ko
+from archipel.ingest.recovery import roll_back
+from archipel.logbook.service import OperationLog
+from archipel.metadata.documents import encode
+from archipel.metadata.model import ArchiveUnit
+from archipel.storage import layout
+from archipel.storage.journal import clear_journal, journal_writes, writes_in_flight
+from archipel.storage.offer import OfferError
+from archipel.storage.strategy import StorageStrategy
+
+if TYPE_CHECKING:
+    from archipel.platform import Platform
+
+Document = dict[str, Any]
+
+
+@dataclass
+class UnitsChange:
+    """What an operation writes (offer key → bytes) and the index change that goes with it."""
+
+    documents: dict[str, bytes]
+    apply: Callable[[Session], list[Finding]]
+    """Run in the final transaction: re-checks what may have changed since step 1 (raising
+    to give up), changes the index, and returns the events to log."""
+    message: str
+    """The operation's closing message."""
+
+
+Prepare = Callable[[Session, str], UnitsChange]
+"""Given the session of step 1 and the new operation's id: checks the request (raising a
+refusal leaves no trace) and says what to write."""
+
+
+def change_units(
+    platform: Platform,
+    tenant: int,
+    operation_type: str,
+    prepare: Prepare,
+    agent: str | None = None,
+    source_name: str | None = None,
+) -> str:
+    """Runs one change of archived units as a logged operation (see the module doc); its id."""
+    with platform.database.unit_of_work() as session:
+        operation_id = OperationLog(session, tenant).start(operation_type, agent, source_name).id
+        change = prepare(session, operation_id)
+        busy = writes_in_flight(session, change.documents)
+        if busy:
+            key, other = next(iter(busy.items()))
+            raise Conflict(f"{key} is being written by operation {other}: try again once it has ended")
+        _refuse_unknown_versions(platform.storage, change.documents)
+        journal_writes(session, tenant, operation_id, change.documents)
+
+    writes: list[tuple[str, Path | bytes, str]] = [
+        (key, data, sha512_bytes(data)) for key, data in change.documents.items()
+    ]
+    try:
+        write_all(platform.storage, writes, lambda done: None)
+    except Exception as error:
+        _give_up(
+            platform, tenant, operation_id, fatal("STP_STORAGE", f"technical failure while storing: {error}")
+        )
+        raise
+    stored = Finding(
+        "STP_STORAGE",
+        Outcome.OK,
+        f"{len(writes)} document version(s) written to {len(platform.storage.offers)} offers "
+        "and verified by SHA-512",
+    )
+    try:
+        with platform.database.unit_of_work() as session:
+            events = change.apply(session)
+            logbook = OperationLog(session, tenant)
+            logbook.record(operation_id, [*events, stored])
+            logbook.finish(logbook.get(operation_id), Outcome.OK, change.message)
+            clear_journal(session, operation_id)
+    except ArchipelError as refusal:  # the state changed since step 1 (a concurrent change)
+        _give_up(platform, tenant, operation_id, ko(operation_type, refusal.message))
+        raise
+    except Exception as error:
+        _give_up(platform, tenant, operation_id, fatal("STP_INDEXATION", f"technical failure: {error}"))
+        raise
+    platform.write_operation_logbook(tenant, operation_id)
+    return operation_id
+
+
+def _refuse_unknown_versions(storage: StorageStrategy, keys: Iterable[str]) -> None:
+    """A version the index does not know must not be there: never overwrite nor roll it back.
+
+    Only an unfinished rollback can leave one, and it is journaled (caught just before);
+    anything else is for an audit to look at, not for this change to erase.
+    """
+    for key in keys:
+        holders = [offer.name for offer in storage.offers if offer.exists(key)]
+        if holders:
+            raise IntegrityFault(
+                f"{key} already exists on {', '.join(holders)} though the index does not know that version: "
+                "nothing changed; an offer audit must look at it"
+            )
+
+
+def _give_up(platform: Platform, tenant: int, operation_id: str, reason: Finding) -> None:
+    """Deletes what the operation wrote and closes it with the reason, index untouched."""
+    left = roll_back(platform, operation_id)
+    undone = "nothing changed" if not left else f"nothing changed; {left} writes left, deleted at next start"
+    with platform.database.unit_of_work() as session:
+        logbook = OperationLog(session, tenant)
+        logbook.record(operation_id, [reason])
+        logbook.finish(logbook.get(operation_id), reason.outcome, f"{reason.message} ({undone})")
+    platform.write_operation_logbook(tenant, operation_id)
+
+
+def lock_unit(session: Session, tenant: int, unit_id: str) -> ArchiveUnit | None:
+    """The unit's index row, locked until the transaction ends (PostgreSQL; SQLite writes one at a time)."""
+    query = TenantScope(session, tenant).select(ArchiveUnit).where(ArchiveUnit.id == unit_id)
+    return session.scalars(query.with_for_update()).one_or_none()
+
+
+def locked_at_version(session: Session, tenant: int, unit_id: str, version: int) -> ArchiveUnit:
+    """The unit as step 1 saw it, or a Conflict if it changed or went away since."""
+    unit = lock_unit(session, tenant, unit_id)
+    if unit is None or unit.version != version:
+        raise Conflict(f"unit {unit_id} was changed by another operation meanwhile: nothing done, try again")
+    return unit
+
+
+def read_unit_document(storage: StorageStrategy, tenant: int, unit_id: str, version: int) -> Document:
+    """A version of a unit's document, from the first offer holding a readable copy of it.
+
+    Unit documents have no digest in the index to check them against; a copy is taken as
+    good when it parses and names this unit and version.
+    """
+    key = layout.unit_key(tenant, unit_id, version)
+    problems = []
+    for offer in storage.offers:
+        try:
+            with offer.open(key) as stream:
+                document = json.loads(stream.read().decode("utf-8"))
+        except (OfferError, OSError, ValueError) as error:
+            problems.append(f"offer {offer.name}: {error}")
+            continue
+        if (
+            isinstance(document, dict)
+            and document.get("id") == unit_id
+            and document.get("version") == version
+        ):
+            return document
+        problems.append(f"offer {offer.name}: the copy names another unit or version")
+    raise IntegrityFault(f"{key}: no offer holds a readable copy ({'; '.join(problems)})")
+
+
+def next_version(document: Document, operation_id: str, event: str, detail: str) -> Document:
+    """The document's next version: a copy, numbered one more, with the change in its lifecycle."""
+    changed = copy.deepcopy(document)
+    changed["version"] = int(document["version"]) + 1
+    changed["updated"] = iso(utc_now())
+    lifecycle = list(changed.get("lifecycle") or [])
+    lifecycle.append(
+        {
+            "event": event,
+            "operation_id": operation_id,
+            "outcome": "OK",
+            "date": changed["updated"],
+            "detail": detail,
+        }
+    )
+    changed["lifecycle"] = lifecycle
+    return changed
+
+
+def tombstone(document: Document, operation_id: str, event: str, detail: str) -> Document:
+    """The version that records a deletion: who the unit was, its history, and that it is gone.
+
+    Earlier versions stay on the offers (what the archive held is never erased by an
+    index change); a rebuild skips a unit whose last version is a tombstone.
+    """
+    final = next_version(document, operation_id, event, detail)
+    kept = ("schema", "tenant", "id", "version", "manifest_id", "operation_id", "created", "updated")
+    gone = {key: final[key] for key in kept if key in final}
+    gone.update(
+        deleted=True,
+        deleted_by=operation_id,
+        title=document.get("title"),
+        unit_type=document.get("unit_type"),
+        parents=document.get("parents", []),
+        lifecycle=final["lifecycle"],
+    )
+    return gone
+
+
+def version_entry(tenant: int, document: Document) -> tuple[str, bytes]:
+    """(offer key, bytes) of a unit document version."""
+    return layout.unit_key(tenant, document["id"], document["version"]), encode(document)
