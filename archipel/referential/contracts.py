@@ -257,3 +257,16 @@ class AccessContract:
             excluded_root_units=tuple(document.get("ExcludedRootUnits") or ()),
             writing=bool(document.get("WritingPermission", False)),
         )
+
+
+def stamp_status_dates(before: Document | None, after: Document, today: date) -> Document:
+    """A contract switched on or off records the day (`ActivationDate` / `DeactivationDate`):
+    who may deposit or read, and since when, must be answerable years later. A new contract
+    keeps the dates its file gives, and so does a change that gives the date itself."""
+    status = after.get("Status", ACTIVE)
+    field_name = "ActivationDate" if status == ACTIVE else "DeactivationDate"
+    if before is None or before.get("Status", ACTIVE) == status:
+        return after
+    if after.get(field_name) and after.get(field_name) != before.get(field_name):
+        return after
+    return {**after, field_name: today.strftime("%d/%m/%Y")}

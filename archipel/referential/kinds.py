@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from archipel.core.errors import InvalidRequest
@@ -63,6 +64,8 @@ class ReferentialKind:
     record_lines: Callable[[bytes], list[int]] = lambda data: []
     """The line each entry of a faultless file starts at, in file order (for reports)."""
     cross_check: CrossCheck | None = None
+    stamp: Callable[[Document | None, Document, date], Document] | None = None
+    """Fields the archive sets itself on a change (a contract's activation dates)."""
     attach: Callable[[Document, bytes], tuple[Document, list[LineError]]] | None = None
     """For kinds whose entries carry a file (archive profiles: the RelaxNG or XSD): checks
     the file and returns the entry with it attached, or the faults of the file."""
@@ -125,6 +128,7 @@ KINDS: dict[str, ReferentialKind] = {
             contracts.parse_ingest_contracts,
             contracts.export_contracts,
             cross_check=contracts.check_ingest_contracts,
+            stamp=contracts.stamp_status_dates,
         ),
         json_kind(
             "access-contracts",
@@ -132,6 +136,7 @@ KINDS: dict[str, ReferentialKind] = {
             contracts.parse_access_contracts,
             contracts.export_contracts,
             cross_check=contracts.check_access_contracts,
+            stamp=contracts.stamp_status_dates,
         ),
         json_kind(
             "profiles",

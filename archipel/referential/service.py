@@ -259,6 +259,9 @@ def _after(
 ) -> dict[str, Document]:
     """The referential once the change is made, in file order."""
     incoming = {kind.identifier(document): document for document in documents}
+    if kind.stamp is not None:
+        today = utc_now().date()
+        incoming = {key: kind.stamp(before.get(key), document, today) for key, document in incoming.items()}
     if whole_file and kind.replaces:
         return incoming
     after = {identifier: document for identifier, document in before.items() if identifier not in deletions}

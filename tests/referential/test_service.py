@@ -7,6 +7,7 @@ import json
 import pytest
 from support import FIXTURES
 
+from archipel.core.clock import utc_now
 from archipel.core.errors import NotFound
 from archipel.logbook.service import OperationLog
 from archipel.platform import Platform
@@ -80,3 +81,15 @@ def test_a_contract_naming_an_unknown_profile_is_refused(platform: Platform) -> 
     with pytest.raises(ImportRefused) as refused:
         ReferentialService(platform).import_file(1, "ingest-contracts", data)
     assert refused.value.report.errors[0].message == "unknown archive profile 'PROFIL_TNR_RNG'"
+
+
+def test_switching_a_contract_off_and_on_records_the_day(platform: Platform) -> None:
+    service = ReferentialService(platform)
+    contract = service.get(1, "ingest-contracts", "ArchivalAgreement1")
+    assert contract["DeactivationDate"] == "10/12/2016"
+    service.put(1, "ingest-contracts", {**contract, "Status": "INACTIVE"})
+    today = utc_now().date().strftime("%d/%m/%Y")
+    switched_off = service.get(1, "ingest-contracts", "ArchivalAgreement1")
+    assert switched_off["DeactivationDate"] == today
+    service.put(1, "ingest-contracts", {**switched_off, "Status": "ACTIVE"})
+    assert service.get(1, "ingest-contracts", "ArchivalAgreement1")["ActivationDate"] == today
