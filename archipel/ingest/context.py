@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from archipel.ingest.rule_checks import ComputedRule
 from archipel.seda.model import Manifest
 
+INGEST, FILING_SCHEME, HOLDING_SCHEME = "INGEST", "FILING_SCHEME", "HOLDING_SCHEME"
+"""The ingest workflows: archives, and the two kinds of tree whose nodes transfers attach under."""
+
 Progress = Callable[[str, int, int], None]
 """Called with (phase, done, total) as long work advances; the CLI draws a bar with it."""
 
@@ -56,7 +59,7 @@ class IngestContext:
     """The tenant's referentials when the ingest started; None for an offline check
     (`archipel sip check`), where the steps that need them say they were not run."""
 
-    workflow: str = "INGEST"
+    workflow: str = INGEST
     """INGEST for archives; FILING_SCHEME / HOLDING_SCHEME for a filing tree or a classification plan."""
 
     files: dict[str, Path] = field(default_factory=dict)

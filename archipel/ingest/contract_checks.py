@@ -44,8 +44,7 @@ def check_contract_objects(ctx: IngestContext) -> list[Finding]:
                     f"object {object_id}: usage {usage} is not allowed by contract {contract.identifier}"
                 )
                 findings.append(ko(STEP, message, "DATAOBJECT_VERSION_NOT_ALLOWED", object_id))
-    for object_id, facts in ctx.facts.items():
-        puid = facts.identification.puid if facts.identification else None
+    for object_id, puid in _identified(ctx):
         if puid is None:
             if not contract.unidentified_formats:
                 message = (
@@ -64,9 +63,16 @@ def _formats_known(ctx: IngestContext) -> list[Finding]:
     if not formats:
         return []
     findings = []
-    for object_id, facts in ctx.facts.items():
-        puid = facts.identification.puid if facts.identification else None
+    for object_id, puid in _identified(ctx):
         if puid is not None and puid not in formats:
             message = f"object {object_id}: format {puid} is not in the format referential"
             findings.append(ko(STEP, message, "FORMAT_UNCHARTED", object_id))
     return findings
+
+
+def _identified(ctx: IngestContext) -> list[tuple[str, str | None]]:
+    """Each binary object with the PUID the archive identified (None: not identified)."""
+    return [
+        (object_id, facts.identification.puid if facts.identification else None)
+        for object_id, facts in ctx.facts.items()
+    ]

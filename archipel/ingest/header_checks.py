@@ -12,7 +12,7 @@ originating agency, but those it names must exist like any other.
 
 from __future__ import annotations
 
-from archipel.ingest.context import IngestContext
+from archipel.ingest.context import INGEST, IngestContext
 from archipel.ingest.findings import Finding, ko
 from archipel.referential.contracts import IngestContract
 
@@ -36,7 +36,7 @@ def check_agencies(ctx: IngestContext) -> list[Finding]:
     assert ctx.manifest is not None and ctx.referentials is not None
     manifest = ctx.manifest
     findings = []
-    if ctx.workflow == "INGEST" and not (manifest.originating_agency or "").strip():
+    if ctx.workflow == INGEST and not (manifest.originating_agency or "").strip():
         findings.append(
             ko(
                 STEP,
@@ -64,7 +64,7 @@ def check_agencies(ctx: IngestContext) -> list[Finding]:
 def _contract(ctx: IngestContext) -> tuple[IngestContract | None, list[Finding]]:
     assert ctx.manifest is not None and ctx.referentials is not None
     name = (ctx.manifest.archival_agreement or "").strip()
-    if not name and ctx.workflow != "INGEST":
+    if not name and ctx.workflow != INGEST:
         return None, []
     if not name:
         return None, [

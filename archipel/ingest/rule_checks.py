@@ -61,17 +61,24 @@ def compute_rules(ctx: IngestContext) -> list[Finding]:
     assert ctx.manifest is not None
     if ctx.referentials is None:
         return []
-    findings = _check_block_ids(ctx, ctx.manifest.management_metadata, "ManagementMetadata")
+    findings, _ = _unit_rules(ctx, ctx.manifest.management_metadata, "ManagementMetadata")
     for manifest_id, unit in ctx.manifest.units.items():
-        findings += _check_block_ids(ctx, unit.management, manifest_id)
-        if not any(f.target == manifest_id for f in findings):
-            ctx.unit_rules[manifest_id] = list(_compute(ctx, unit.management))
+        unit_findings, ctx.unit_rules[manifest_id] = _unit_rules(ctx, unit.management, manifest_id)
+        findings += unit_findings
     return findings
 
 
-def _check_block_ids(ctx: IngestContext, management: dict[str, Any], target: str) -> list[Finding]:
+def _unit_rules(
+    ctx: IngestContext, management: dict[str, Any], target: str
+) -> tuple[list[Finding], list[ComputedRule]]:
+    """The faults of the rule ids a `Management` names, and its rules with their end dates.
+
+    End dates are also written into the management itself (`EndDate`), as the archive
+    computed them; a unit with faults is refused, so what is computed for it is never kept.
+    """
     assert ctx.referentials is not None
-    findings = []
+    findings: list[Finding] = []
+    computed: list[ComputedRule] = []
     for category, block in rule_blocks(management):
         for entry in as_list(block.get("Rules")):
             rule_id = text_of(entry.get("Rule")) if isinstance(entry, dict) else ""
@@ -86,6 +93,14 @@ def _check_block_ids(ctx: IngestContext, management: dict[str, Any], target: str
             elif rule.rule_type != category:
                 message = f"{target}: rule {rule_id} is a {rule.rule_type}, used as a {category}"
                 findings.append(ko(STEP, message, "CONSISTENCY", target))
+            else:
+                start = parse_start(entry.get("StartDate"))
+                end = rule.end_date(start) if start else None
+                if category == RuleType.HOLD and entry.get("HoldEndDate"):
+                    end = parse_start(entry.get("HoldEndDate"))
+                if end is not None:
+                    entry["EndDate"] = end.isoformat()
+                computed.append(ComputedRule(category, rule_id, start, end))
         for reference in as_list(block.get("RefNonRuleId")):
             rule_id = text_of(reference)
             rule = ctx.referentials.rule(rule_id) if rule_id else None
@@ -98,25 +113,7 @@ def _check_block_ids(ctx: IngestContext, management: dict[str, Any], target: str
                     "only a rule of the same category can be excluded from inheritance"
                 )
                 findings.append(ko(STEP, message, "REF_INCONSISTENCY", target))
-    return findings
-
-
-def _compute(ctx: IngestContext, management: dict[str, Any]) -> Iterator[ComputedRule]:
-    """End dates, also written into the unit's management (`EndDate`) as the archive computed it."""
-    assert ctx.referentials is not None
-    for category, block in rule_blocks(management):
-        for entry in as_list(block.get("Rules")):
-            rule_id = text_of(entry.get("Rule")) if isinstance(entry, dict) else ""
-            rule = ctx.referentials.rule(rule_id) if rule_id else None
-            if rule is None:
-                continue
-            start = parse_start(entry.get("StartDate"))
-            end = rule.end_date(start) if start else None
-            if category == RuleType.HOLD and entry.get("HoldEndDate"):
-                end = parse_start(entry.get("HoldEndDate"))
-            if end is not None:
-                entry["EndDate"] = end.isoformat()
-            yield ComputedRule(category, rule_id, start, end)
+    return findings, computed
 
 
 def check_classification_level(ctx: IngestContext) -> list[Finding]:

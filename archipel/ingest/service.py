@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from archipel.core.clock import utc_now
 from archipel.core.errors import InvalidRequest
 from archipel.ingest.archiving import SystemIds, assign_ids, store_and_index
-from archipel.ingest.context import IngestContext, Progress, no_progress
+from archipel.ingest.context import INGEST, IngestContext, Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome, fatal
 from archipel.ingest.workflow import WORKFLOWS, run_workflow
 from archipel.logbook.service import OperationLog
@@ -28,10 +28,6 @@ if TYPE_CHECKING:
     from archipel.platform import Platform
 
 log = logging.getLogger(__name__)
-
-INGEST = "INGEST"
-FILING_SCHEME = "FILING_SCHEME"
-HOLDING_SCHEME = "HOLDING_SCHEME"
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from archipel.ingest.container import check_container_layout
-from archipel.ingest.context import IngestContext
+from archipel.ingest.context import FILING_SCHEME, HOLDING_SCHEME, INGEST, IngestContext
 from archipel.ingest.contract_checks import check_contract_objects
 from archipel.ingest.findings import Finding, Outcome, ko, worst
 from archipel.ingest.header_checks import check_header
 from archipel.ingest.object_checks import check_digests, check_object_files, identify_formats
+from archipel.ingest.ontology_checks import check_ontology
 from archipel.ingest.package_checks import check_data_object_package, check_unit_schema
 from archipel.ingest.rule_checks import check_classification_level, compute_rules
 from archipel.ingest.safezip import unpack_sip
+from archipel.ingest.unit_profile_checks import check_unit_profiles
 from archipel.seda.manifest import read_manifest
 from archipel.seda.validation import check_manifest
 
@@ -70,23 +72,24 @@ def check_package(ctx: IngestContext) -> list[Finding]:
     """The package structure; a tree or plan has no object by nature, which is no remark for it."""
     assert ctx.manifest is not None
     findings = check_data_object_package(ctx.manifest)
-    if ctx.workflow != "INGEST":
+    if ctx.workflow != INGEST:
         findings = [finding for finding in findings if finding.code != NO_OBJECT]
     return findings
 
 
 def check_units(ctx: IngestContext) -> list[Finding]:
     """The unit structure, then each metadata value against the type the ontology gives its field."""
-    from archipel.ingest.ontology_checks import check_ontology
-
     assert ctx.manifest is not None
     return [*check_unit_schema(ctx.manifest), *check_ontology(ctx)]
 
 
+UNIT_TYPES = {INGEST: "INGEST", FILING_SCHEME: "FILING_UNIT", HOLDING_SCHEME: "HOLDING_UNIT"}
+"""The type of the units each workflow makes (the reference system's `_unitType`)."""
+
 ATTACHABLE_UNDER: dict[str, tuple[str, ...]] = {
-    "INGEST": ("INGEST", "FILING_UNIT", "HOLDING_UNIT"),
-    "FILING_SCHEME": ("FILING_UNIT", "HOLDING_UNIT"),
-    "HOLDING_SCHEME": ("HOLDING_UNIT",),
+    INGEST: tuple(UNIT_TYPES.values()),
+    FILING_SCHEME: (UNIT_TYPES[FILING_SCHEME], UNIT_TYPES[HOLDING_SCHEME]),
+    HOLDING_SCHEME: (UNIT_TYPES[HOLDING_SCHEME],),
 }
 """Which units a transfer of each workflow may attach under: archives go anywhere, a filing
 tree under a plan or another tree, a plan only under a plan (the reference system's rule),
@@ -94,8 +97,6 @@ so a plan never ends up inside the archives it classifies."""
 
 ATTACHMENT = "CHECK_DATAOBJECTPACKAGE"
 """Attachment faults carry the reference system's code, `CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.*`."""
-
-UNIT_TYPES = {"INGEST": "INGEST", "FILING_SCHEME": "FILING_UNIT", "HOLDING_SCHEME": "HOLDING_UNIT"}
 
 
 def check_attachment(ctx: IngestContext) -> list[Finding]:
@@ -109,9 +110,10 @@ def check_attachment(ctx: IngestContext) -> list[Finding]:
     allowed = ATTACHABLE_UNDER[ctx.workflow]
     findings = []
     parents = [(unit.manifest_id, unit.attachment_system_id) for unit in ctx.manifest.units.values()]
-    link_parent = ctx.contract.link_parent if ctx.contract else None
-    if link_parent:
-        parents.append((f"contract {ctx.contract.identifier if ctx.contract else ''}", link_parent))
+    contract = ctx.contract
+    link_parent = contract.link_parent if contract else None
+    if contract and link_parent:
+        parents.append((f"contract {contract.identifier}", link_parent))
     for target, system_id in parents:
         if not system_id:
             continue
@@ -141,12 +143,6 @@ def check_no_object(ctx: IngestContext) -> list[Finding]:
         )
         for object_id in ctx.manifest.objects
     ]
-
-
-def check_unit_profiles(ctx: IngestContext) -> list[Finding]:
-    from archipel.ingest.unit_profile_checks import check_unit_profiles as check
-
-    return check(ctx)
 
 
 _RECEIVE = (
@@ -180,9 +176,9 @@ SCHEME_WORKFLOW: tuple[Step, ...] = (
     *_DESCRIBE,
 )
 WORKFLOWS: dict[str, tuple[Step, ...]] = {
-    "INGEST": INGEST_WORKFLOW,
-    "FILING_SCHEME": SCHEME_WORKFLOW,
-    "HOLDING_SCHEME": SCHEME_WORKFLOW,
+    INGEST: INGEST_WORKFLOW,
+    FILING_SCHEME: SCHEME_WORKFLOW,
+    HOLDING_SCHEME: SCHEME_WORKFLOW,
 }
 
 

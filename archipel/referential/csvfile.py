@@ -10,22 +10,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from archipel.referential.report import LineError
-
-
-@dataclass(frozen=True)
-class CsvRecord:
-    line: int
-    """1-based line of the file where the record starts."""
-    values: dict[str, str]
-
-
-@dataclass
-class CsvTable:
-    records: list[CsvRecord]
-    errors: list[LineError]
+from archipel.referential.report import LineError, Record, Table, decode_text
 
 
 def read_csv(
@@ -33,7 +19,7 @@ def read_csv(
     columns: Sequence[str],
     required: Sequence[str] | None = None,
     header_key: Callable[[str], str] | None = None,
-) -> CsvTable:
+) -> Table:
     """The records of a CSV file whose header must hold `columns` (extra columns are refused).
 
     Empty lines, records with too many or too few fields and missing values of `required`
@@ -44,19 +30,16 @@ def read_csv(
     spell freely (`Parent ID`, `parent_id`); records are keyed by `columns` either way.
     """
     errors: list[LineError] = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return CsvTable(
-            [], [LineError(0, f"the file is not UTF-8 text ({error.reason} at byte {error.start})")]
-        )
+    text = decode_text(data)
+    if isinstance(text, Table):
+        return text
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        return CsvTable([], [LineError(0, "the file is empty")])
+        return Table([], [LineError(0, "the file is empty")])
     except csv.Error as error:
-        return CsvTable([], [LineError(1, f"unreadable header: {error}")])
+        return Table([], [LineError(1, f"unreadable header: {error}")])
     names = [name.strip() for name in header]
     if header_key is not None:
         names = [header_key(name) for name in names]
@@ -69,9 +52,9 @@ def read_csv(
         if unknown:
             parts.append(f"unknown column(s) {', '.join(repr(name) for name in unknown)}")
         expected = ",".join(columns)
-        return CsvTable([], [LineError(1, f"bad header: {'; '.join(parts)} (expected {expected})")])
+        return Table([], [LineError(1, f"bad header: {'; '.join(parts)} (expected {expected})")])
 
-    records: list[CsvRecord] = []
+    records: list[Record] = []
     required = columns if required is None else required
     start = reader.line_num + 1
     while True:
@@ -98,8 +81,8 @@ def read_csv(
                 LineError(line, f"empty required field(s) {', '.join(empty)}", values.get(names[0]))
             )
             continue
-        records.append(CsvRecord(line, values))
-    return CsvTable(records, errors)
+        records.append(Record(line, values))
+    return Table(records, errors)
 
 
 def write_csv(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
@@ -111,7 +94,7 @@ def write_csv(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def duplicates(records: Sequence[CsvRecord], column: str) -> list[LineError]:
+def duplicates(records: Sequence[Record], column: str) -> list[LineError]:
     """A duplicate identifier is reported at each line after the first that holds it."""
     seen: dict[str, int] = {}
     errors = []

@@ -34,8 +34,9 @@ from lxml import etree
 
 from archipel.collect.sip_builder import manifest_xml, unit_element, write_manifest
 from archipel.core.ids import is_system_id, new_id
+from archipel.ingest.context import FILING_SCHEME, HOLDING_SCHEME
 from archipel.ingest.findings import Outcome
-from archipel.ingest.service import FILING_SCHEME, HOLDING_SCHEME, IngestService
+from archipel.ingest.service import IngestService
 from archipel.ingest.workflow import ATTACHABLE_UNDER
 from archipel.logbook.service import OperationLog
 from archipel.metadata.repository import UnitRepository

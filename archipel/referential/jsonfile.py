@@ -8,49 +8,33 @@ line an archivist opens in their editor, as for CSV files.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from archipel.referential.report import LineError
+from archipel.referential.report import LineError, Record, Table, decode_text
 
 
-@dataclass(frozen=True)
-class JsonRecord:
-    line: int
-    values: dict[str, Any]
-
-
-@dataclass
-class JsonTable:
-    records: list[JsonRecord]
-    errors: list[LineError]
-
-
-def read_json_array(data: bytes) -> JsonTable:
+def read_json_array(data: bytes) -> Table:
     """The objects of a JSON array file; a syntax error is reported at its line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return JsonTable(
-            [], [LineError(0, f"the file is not UTF-8 text ({error.reason} at byte {error.start})")]
-        )
+    text = decode_text(data)
+    if isinstance(text, Table):
+        return text
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
-        return JsonTable([], [LineError(error.lineno, f"not JSON: {error.msg} (column {error.colno})")])
+        return Table([], [LineError(error.lineno, f"not JSON: {error.msg} (column {error.colno})")])
     if isinstance(parsed, dict):
         text, parsed = f"[{text}]", [parsed]
     if not isinstance(parsed, list):
-        return JsonTable([], [LineError(1, "expected a JSON array of objects")])
+        return Table([], [LineError(1, "expected a JSON array of objects")])
     records, errors = [], []
     for line, value in zip(_element_lines(text), parsed, strict=True):
         if isinstance(value, dict):
-            records.append(JsonRecord(line, value))
+            records.append(Record(line, value))
         else:
             errors.append(LineError(line, f"expected an object, found {type(value).__name__}"))
     if not parsed:
         errors.append(LineError(1, "the array is empty"))
-    return JsonTable(records, errors)
+    return Table(records, errors)
 
 
 def write_json_array(documents: list[dict[str, Any]]) -> bytes:

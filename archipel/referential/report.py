@@ -7,6 +7,7 @@ their spreadsheet shows, not the first error followed by another round trip.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from archipel.core.errors import InvalidRequest
 
@@ -73,3 +74,28 @@ class ImportRefused(InvalidRequest):
         more = f" (and {count - 1} more)" if count > 1 else ""
         super().__init__(f"{report.kind} import refused: {where}{first.message}{more}")
         self.report = report
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry of a referential file (a CSV record, a JSON object) and where it starts."""
+
+    line: int
+    """1-based line of the file where the entry starts."""
+    values: dict[str, Any]
+
+
+@dataclass
+class Table:
+    """What reading a referential file gives: its entries, and every fault found on the way."""
+
+    records: list[Record]
+    errors: list[LineError]
+
+
+def decode_text(data: bytes) -> str | Table:
+    """The text of a referential file (UTF-8, with or without byte order mark), or the refusal."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return Table([], [LineError(0, f"the file is not UTF-8 text ({error.reason} at byte {error.start})")])

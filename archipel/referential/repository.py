@@ -32,14 +32,17 @@ class ReferentialRepository:
     def find(self, kind: str, identifier: str) -> ReferentialEntry | None:
         return self.scope.find(ReferentialEntry, kind=kind, identifier=identifier)
 
-    def replace(self, kind: str, after: dict[str, dict[str, Any]], operation_id: str) -> Changes:
-        """Makes the referential `after` (in that order), recording every change in its history.
+    def replace(
+        self, kind: str, entries: list[ReferentialEntry], after: dict[str, dict[str, Any]], operation_id: str
+    ) -> Changes:
+        """Turns `entries` (the kind's entries as `entries()` read them) into the referential
+        `after`, in that order, recording every change in its history.
 
-        Entries are read once and written in bulk: the PRONOM formats are thousands of entries,
-        and a query per entry made an import cost seconds.
+        Entries are read once by the caller and written in bulk: the PRONOM formats are
+        thousands of entries, and a query per entry made an import cost seconds.
         """
         now = utc_now()
-        current = {entry.identifier: entry for entry in self.entries(kind)}
+        current = {entry.identifier: entry for entry in entries}
         changes = Changes()
         new_rows: list[dict[str, Any]] = []
         history: list[dict[str, Any]] = []

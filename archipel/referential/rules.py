@@ -14,8 +14,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from archipel.referential.csvfile import CsvRecord, duplicates, read_csv, write_csv
-from archipel.referential.report import LineError
+from archipel.referential.csvfile import duplicates, read_csv, write_csv
+from archipel.referential.report import LineError, Record
 
 
 class RuleType(StrEnum):
@@ -127,7 +127,7 @@ def export_rules(rules: list[ManagementRule]) -> bytes:
     return write_csv(COLUMNS, [[rule.document()[column] for column in COLUMNS] for rule in rules])
 
 
-def _record(record: CsvRecord) -> tuple[ManagementRule | None, list[LineError]]:
+def _record(record: Record) -> tuple[ManagementRule | None, list[LineError]]:
     return _rule(record.values, record.line)
 
 

@@ -22,9 +22,9 @@ from archipel.ingest.findings import Finding, Outcome
 from archipel.logbook.service import OperationLog
 from archipel.metadata.repository import UnitRepository
 from archipel.referential.guards import GUARDS
-from archipel.referential.kinds import SHARED_TENANT, ReferentialKind, kind_named
+from archipel.referential.kinds import KINDS, SHARED_TENANT, ReferentialKind, kind_named
 from archipel.referential.report import ImportRefused, ImportReport, LineError
-from archipel.referential.repository import ReferentialRepository
+from archipel.referential.repository import Changes, ReferentialRepository
 from archipel.storage import layout
 from archipel.storage.offer import OfferError
 
@@ -54,18 +54,12 @@ class _Context:
 
 def visible_documents(session: Session, tenant: int, kind: str) -> dict[str, Document]:
     """The entries a tenant sees: its own, and tenant 0's for a shared kind (its own win)."""
-    known = kind_named(kind) if kind in _kind_names() else None
+    known = KINDS.get(kind)
     documents: dict[str, Document] = {}
     if known is not None and (known.shared or known.platform_only) and tenant != SHARED_TENANT:
         documents.update(ReferentialRepository(session, SHARED_TENANT).documents(kind))
     documents.update(ReferentialRepository(session, tenant).documents(kind))
     return documents
-
-
-def _kind_names() -> set[str]:
-    from archipel.referential.kinds import KINDS
-
-    return set(KINDS)
 
 
 class ReferentialService:
@@ -165,7 +159,8 @@ class ReferentialService:
         report = ImportReport(kind.name)
         with self.platform.database.unit_of_work() as session:
             repository = ReferentialRepository(session, tenant)
-            before = repository.documents(kind.name)
+            current = repository.entries(kind.name)
+            before = {entry.identifier: entry.document for entry in current}
             after = _after(kind, before, documents, whole_file, deletions or set())
             line_of = {
                 kind.identifier(document): line for document, line in zip(documents, lines, strict=True)
@@ -185,7 +180,8 @@ class ReferentialService:
                 logbook.finish(operation, Outcome.KO, f"{kind.label}: import refused, {len(errors)} fault(s)")
                 snapshot = None
             else:
-                snapshot = self._store(repository, logbook, kind, before, after, operation.id, step, report)
+                changes = repository.replace(kind.name, current, after, operation.id)
+                snapshot = self._store(repository, logbook, kind, changes, after, operation.id, step, report)
         self.platform.write_operation_logbook(tenant, operation.id)
         if report.errors:
             raise ImportRefused(report)
@@ -198,14 +194,14 @@ class ReferentialService:
         repository: ReferentialRepository,
         logbook: OperationLog,
         kind: ReferentialKind,
-        before: dict[str, Document],
+        changes: Changes,
         after: dict[str, Document],
         operation_id: str,
         step: str,
         report: ImportReport,
     ) -> bytes | None:
-        """Makes the change; returns the snapshot of the new version, or None if nothing changed."""
-        changes = repository.replace(kind.name, after, operation_id)
+        """Reports and logs the change `replace` made; returns the snapshot of the new version, or
+        None if nothing changed."""
         report.created, report.updated, report.deleted = changes.created, changes.updated, changes.deleted
         events = [
             Finding(step, Outcome.OK, f"{kind.label}: {identifier} {action}d", action.upper(), identifier)

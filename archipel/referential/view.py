@@ -7,6 +7,7 @@ them once (they are small) keeps a long ingest consistent and out of the databas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,9 +26,15 @@ class Referentials:
     def of(self, kind: str) -> dict[str, Document]:
         return self.documents.get(kind, {})
 
+    @cached_property
+    def rules(self) -> dict[str, ManagementRule]:
+        """Read once per ingest: every rule a unit names is looked up here."""
+        return {
+            rule_id: ManagementRule.from_document(document) for rule_id, document in self.of("rules").items()
+        }
+
     def rule(self, rule_id: str) -> ManagementRule | None:
-        document = self.of("rules").get(rule_id)
-        return ManagementRule.from_document(document) if document else None
+        return self.rules.get(rule_id)
 
     def has_agency(self, identifier: str) -> bool:
         return identifier in self.of("agencies")
