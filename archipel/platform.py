@@ -20,7 +20,8 @@ from archipel.core.digests import sha512_bytes
 from archipel.core.settings import Settings, load_settings
 from archipel.db import migrate
 from archipel.db.database import Database
-from archipel.logbook.service import OperationLog, OperationView
+from archipel.logbook.service import operation_files
+from archipel.logbook.tsa import ensure_local_tsa
 from archipel.preservation.formats import FormatIdentifier
 from archipel.storage import layout
 from archipel.storage.filesystem import FileSystemOffer
@@ -42,6 +43,8 @@ DEMO_REFERENTIAL_FILES = (
     ("access-contracts", "access-contracts.json"),
 )
 """A small starting set for the demo communes, so a SIP built by `archipel sip build` is accepted."""
+DEMO_ACCESS_CONTRACT = "AC-ARCHIVISTE"
+"""The demo keys' access contract (in access-contracts.json): the archivist sees everything."""
 
 
 @dataclass
@@ -85,6 +88,8 @@ class Platform:
         if created:
             (home / "archipel.toml").write_text(_DEFAULT_TOML, encoding="utf-8")
         migrate.upgrade(self.database)
+        if not self.settings.tsa_url:
+            ensure_local_tsa(self.settings.tsa_dir)
         self._ensure_admin_tenant()
         ensure_shared_referentials(self)
         report = InitReport(created=created, recovered=recover_interrupted(self))
@@ -117,7 +122,8 @@ class Platform:
                     self.write_tenant_document(tenant.id, tenant.name, DEMO_ORGANISATION, is_admin)
             for tenant_id in (ADMIN_TENANT, *(tenant for tenant, _, _ in DEMO_TENANTS)):
                 if tenant_id not in keys:
-                    keys[tenant_id] = admin.create_api_key(session, tenant_id, "demo").secret
+                    contract = None if tenant_id == ADMIN_TENANT else DEMO_ACCESS_CONTRACT
+                    keys[tenant_id] = admin.create_api_key(session, tenant_id, "demo", contract).secret
         for tenant_id, _, _ in DEMO_TENANTS:
             self._ensure_demo_referentials(tenant_id)
         keys_file.write_text(json.dumps({str(k): v for k, v in sorted(keys.items())}, indent=1))
@@ -163,14 +169,7 @@ class Platform:
         audit (issue 13) writes it again.
         """
         with self.database.unit_of_work() as session:
-            logbook = OperationLog(session, tenant)
-            view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
-            document = {"schema": "archipel:operation:1", **view.as_dict()}
-            data = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
-            reply = view.operation.reply
-        files = [("logbook.json", data)]
-        if reply and view.operation.outcome in ("KO", "FATAL"):
-            files.append(("reply.xml", reply))
+            files = operation_files(session, tenant, operation_id)
         try:
             for name, content in files:
                 self.storage.put(
@@ -190,6 +189,12 @@ _DEFAULT_TOML = """\
 # Archipel instance settings. Environment variables ARCHIPEL_* override these values.
 # database_url = "postgresql+psycopg://archipel@db.example/archipel"
 workers = 2
+
+# Logbook securing (docs/adr/0004-secured-logbooks.md): every N minutes while `archipel serve`
+# runs (0: only on demand), time-stamped by the local authority in tsa/ or by an external one.
+# securing_interval_minutes = 60
+# tsa_url = "https://tsa.example/"
+# tsa_certificates = "tsa-ca.pem"
 
 # Every archive object is written to every offer below and verified by SHA-512.
 [[offers]]

@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from archipel.admin import service as admin
 from archipel.collect.sip_builder import Document, build_sip
 from archipel.core.settings import load_settings
 from archipel.ingest.service import IngestService
@@ -47,10 +46,8 @@ def raw_hash_and_write(folder: Path, size: int) -> float:
 
 def ingest_once(folder: Path, sip: Path) -> tuple[float, int, int, str]:
     home = folder / "home"
-    platform = Platform(load_settings(home, demo=False))
-    platform.initialise()
-    with platform.database.unit_of_work() as session:
-        admin.create_tenant(session, "Bench", None, 1)
+    platform = Platform(load_settings(home, demo=True))
+    platform.initialise()  # the demo communes hold the contract and agencies a built SIP names
     platform.format_identifier()  # load signatures outside the timed part
     service = IngestService(platform)
     start = time.perf_counter()

@@ -13,7 +13,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from archipel.admin import service as admin
 from archipel.collect.sip_builder import Document, build_sip
 from archipel.core.settings import load_settings
 from archipel.ingest.service import IngestService
@@ -32,10 +31,8 @@ def main() -> None:
             (Document(f"Acte {i}", f"acte-{i}.txt", f"Acte n°{i}\n".encode()) for i in range(args.units)),
         )
         home = folder / "home"
-        platform = Platform(load_settings(home, demo=False))
-        platform.initialise()
-        with platform.database.unit_of_work() as session:
-            admin.create_tenant(session, "Bench", None, 1)
+        platform = Platform(load_settings(home, demo=True))
+        platform.initialise()  # the demo communes hold the contract and agencies a built SIP names
         service = IngestService(platform)
         start = time.perf_counter()
         result = service.run(1, service.submit(1, sip.path, sip.path.name))

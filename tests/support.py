@@ -64,8 +64,12 @@ BASELINE_REFERENTIALS = (
     ("agencies", "referentials/agencies/agencies_init.csv"),
     ("rules", "referentials/rules/rules_ok.csv"),
     ("ingest-contracts", "referentials/contracts/ingest/referential_contracts_ok.json"),
+    ("access-contracts", "referentials/contracts/access/contract_acces_TNR.json"),
 )
 """What the reference system's test suite loads on its tenants before any ingest (fixtures README)."""
+
+ACCESS_CONTRACT = "ContratTNR"
+"""The baseline's access contract: every originating agency, every usage."""
 
 
 def load_referentials(platform: Platform, tenant: int, files: tuple[tuple[str, str], ...]) -> None:
@@ -145,8 +149,20 @@ def _copy_schema(source_url: str, target_url: str) -> None:
     try:
         with engine.begin() as connection:
             for table in Base.metadata.sorted_tables:
+                columns = ", ".join(f'"{column.name}"' for column in table.columns)
                 connection.execute(
-                    text(f'INSERT INTO "{target}"."{table.name}" SELECT * FROM "{source}"."{table.name}"')
+                    text(
+                        f'INSERT INTO "{target}"."{table.name}" ({columns}) '
+                        f'SELECT {columns} FROM "{source}"."{table.name}"'
+                    )
                 )
+                if table.autoincrement_column is not None:  # the copy's next id follows the template's
+                    name = table.autoincrement_column.name
+                    connection.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{target}\".{table.name}', '{name}'), "
+                            f'(SELECT coalesce(max("{name}"), 0) + 1 FROM "{target}"."{table.name}"), false)'
+                        )
+                    )
     finally:
         engine.dispose()

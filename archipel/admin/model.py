@@ -42,3 +42,5 @@ class ApiKey(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_contract: Mapped[str | None] = mapped_column(String(200))
+    """The access contract calls with this key run under when they name none (`X-Access-Contract-Id`)."""

@@ -94,12 +94,22 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(session: Session, tenant_id: int, name: str = "default") -> IssuedKey:
+def create_api_key(
+    session: Session, tenant_id: int, name: str = "default", access_contract: str | None = None
+) -> IssuedKey:
+    """A new key; `access_contract` is the contract its access calls run under when they name none."""
     require_tenant(session, tenant_id)
     key_id = new_id()
     secret = secrets.token_urlsafe(32)
     session.add(
-        ApiKey(id=key_id, tenant_id=tenant_id, name=name, secret_sha256=_hash(secret), created=utc_now())
+        ApiKey(
+            id=key_id,
+            tenant_id=tenant_id,
+            name=name,
+            secret_sha256=_hash(secret),
+            created=utc_now(),
+            access_contract=access_contract,
+        )
     )
     session.flush()
     return IssuedKey(key_id=key_id, tenant=tenant_id, name=name, secret=f"{KEY_PREFIX}{key_id}.{secret}")

@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from archipel import __version__
 from archipel.api import errors
-from archipel.api.routes import ingests, operations, referentials, trees, units
+from archipel.api.routes import audits, dips, ingests, logbooks, operations, referentials, trees, units
+from archipel.api.routes import evidence as evidence_routes
+from archipel.logbook.scheduler import start_securing_scheduler
 from archipel.platform import Platform
 
 API_PREFIX = "/api/v1"
@@ -18,7 +20,10 @@ API_PREFIX = "/api/v1"
 def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _app.state.securing_scheduler = scheduler = start_securing_scheduler(platform)
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if close_on_shutdown:
             platform.close()
 
@@ -34,7 +39,7 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     )
     app.state.platform = platform
     errors.install(app)
-    for module in (ingests, operations, units, referentials, trees):
+    for module in (ingests, operations, units, referentials, trees, audits, logbooks, dips, evidence_routes):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/status", tags=["status"], summary="Liveness: no credentials needed")

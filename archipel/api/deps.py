@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
+from archipel.access.scope import AccessScope, open_scope
 from archipel.admin import service as admin
 from archipel.core.errors import InvalidRequest
 from archipel.platform import Platform
@@ -29,6 +30,7 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 class TenantContext:
     tenant: int
     key_id: str
+    default_contract: str | None = None
 
     @property
     def agent(self) -> str:
@@ -45,10 +47,27 @@ def get_tenant(
     tenant = int(x_tenant_id)
     with platform.database.unit_of_work() as session:
         key = admin.authenticate(session, x_api_key, tenant)
-    return TenantContext(tenant=tenant, key_id=key.id)
+    return TenantContext(tenant=tenant, key_id=key.id, default_contract=key.access_contract)
 
 
 TenantDep = Annotated[TenantContext, Depends(get_tenant)]
+
+
+def get_access_scope(
+    platform: PlatformDep,
+    context: TenantDep,
+    x_access_contract_id: Annotated[
+        str | None, Header(description="the access contract this call runs under (default: the key's)")
+    ] = None,
+) -> AccessScope:
+    """Every access call runs under an access contract of its tenant: named, or the key's default."""
+    with platform.database.unit_of_work() as session:
+        return open_scope(
+            session, context.tenant, x_access_contract_id or context.default_contract, context.agent
+        )
+
+
+AccessScopeDep = Annotated[AccessScope, Depends(get_access_scope)]
 
 
 def get_session(platform: PlatformDep) -> Iterator[Session]:

@@ -14,8 +14,16 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from archipel.access.delivery import open_object
+from archipel.access.scope import open_scope
 from archipel.admin import service as admin
+from archipel.cli import access as access_cli
+from archipel.cli.audit import audit_app
+from archipel.cli.dip import dip_app
+from archipel.cli.evidence import evidence_app
+from archipel.cli.evidence import verify as verify_bundle_command
 from archipel.cli.filing import tree_app
+from archipel.cli.logbook import logbook_app
 from archipel.cli.output import emit_json, err, fail, out, print_findings, table
 from archipel.cli.referential import referential_app
 from archipel.core import errors
@@ -36,7 +44,6 @@ key_app = typer.Typer(help="API keys for applications.", no_args_is_help=True)
 units_app = typer.Typer(help="Archive units.", no_args_is_help=True)
 unit_app = typer.Typer(help="One archive unit.", no_args_is_help=True)
 object_app = typer.Typer(help="Data objects.", no_args_is_help=True)
-logbook_app = typer.Typer(help="Logbooks.", no_args_is_help=True)
 sip_app = typer.Typer(help="SIPs, before they are sent.", no_args_is_help=True)
 for name, sub in (
     ("tenant", tenant_app),
@@ -44,12 +51,18 @@ for name, sub in (
     ("units", units_app),
     ("unit", unit_app),
     ("object", object_app),
-    ("logbook", logbook_app),
     ("sip", sip_app),
 ):
     app.add_typer(sub, name=name)
 app.add_typer(referential_app, name="referential")
 app.add_typer(tree_app, name="tree")
+app.command("search")(access_cli.search)
+app.add_typer(access_cli.rules_app, name="rules")
+app.add_typer(audit_app, name="audit")
+app.add_typer(dip_app, name="dip")
+app.add_typer(logbook_app, name="logbook")
+app.add_typer(evidence_app, name="evidence")
+app.command("verify")(verify_bundle_command)
 
 _state: dict[str, Any] = {"debug": False, "home": None}
 
@@ -149,12 +162,20 @@ def tenant_list(json_: JsonOpt = False) -> None:
 
 @key_app.command("create")
 def key_create(
-    tenant: TenantOpt, name: Annotated[str, typer.Option("--name")] = "default", json_: JsonOpt = False
+    tenant: TenantOpt,
+    name: Annotated[str, typer.Option("--name")] = "default",
+    contract: Annotated[
+        str | None, typer.Option("--contract", help="access contract of calls naming none")
+    ] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Create an API key for a tenant (the secret is shown once)."""
     instance = platform()
     with instance.database.unit_of_work() as session:
-        issued = admin.create_api_key(session, tenant, name)
+        admin.require_tenant(session, tenant)
+        if contract:
+            open_scope(session, tenant, contract)  # the contract must exist and be active
+        issued = admin.create_api_key(session, tenant, name, contract)
     emit_json({"key": issued.secret, "tenant": tenant}) if json_ else out.print(issued.secret)
 
 
@@ -264,15 +285,16 @@ def object_get(
     object_id: str,
     tenant: TenantOpt,
     output: Annotated[Path, typer.Option("-o", "--output", help="file to write")],
+    contract: access_cli.ContractOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Write an object's bytes to a file (its SHA-512 is checked on read)."""
+    """Write an object's bytes to a file (its SHA-512 is checked on read; the delivery is recorded)."""
     instance = platform()
     with instance.database.unit_of_work() as session:
         admin.require_tenant(session, tenant)
-        obj = metadata.binary_object(session, tenant, object_id)
+        scope = access_cli.cli_scope(session, tenant, contract)
     partial = output.with_name(output.name + ".part")
-    with metadata.open_binary(instance.storage, tenant, obj) as stream, partial.open("wb") as target:
+    with open_object(instance, scope, object_id) as (obj, stream), partial.open("wb") as target:
         while chunk := stream.read(1024 * 1024):
             target.write(chunk)
     if digest_file(partial)["sha512"] != obj.sha512:
@@ -287,45 +309,6 @@ def object_get(
         "digest_algorithm": "SHA-512",
     }
     emit_json(result) if json_ else out.print(f"{output}: {obj.size} bytes, SHA-512 verified")
-
-
-@logbook_app.command("operations")
-def logbook_operations(tenant: TenantOpt, limit: int = 100, json_: JsonOpt = False) -> None:
-    """List operations with their events."""
-    instance = platform()
-    with instance.database.unit_of_work() as session:
-        admin.require_tenant(session, tenant)
-        logbook = OperationLog(session, tenant)
-        rows = [OperationView(op, logbook.events(op.id)).as_dict() for op in logbook.operations(limit)]
-    if json_:
-        emit_json(rows)
-    else:
-        table(
-            f"Operations of tenant {tenant}",
-            ["id", "type", "status", "outcome", "started", "message"],
-            [[r["id"], r["type"], r["status"], r["outcome"], r["started"], r["message"][:80]] for r in rows],
-        )
-
-
-@logbook_app.command("operation")
-def logbook_operation(
-    operation_id: str,
-    tenant: TenantOpt,
-    json_: JsonOpt = False,
-    reply: Annotated[Path | None, typer.Option("--reply", help="write the ATR here")] = None,
-) -> None:
-    """One operation with its events (and its reply with --reply)."""
-    instance = platform()
-    with instance.database.unit_of_work() as session:
-        admin.require_tenant(session, tenant)
-        logbook = OperationLog(session, tenant)
-        view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
-    if reply is not None and view.operation.reply:
-        reply.write_bytes(view.operation.reply)
-    if json_:
-        emit_json(view.as_dict())
-    else:
-        out.print_json(data=view.as_dict())
 
 
 @app.command("rebuild")

@@ -52,6 +52,14 @@ class Settings(BaseModel):
     )
     """Levels a `ClassificationRule` may carry: protection levels are a national matter set per
     platform, not a tenant referential (the reference system's `classificationLevel` setting)."""
+    tsa_url: str | None = None
+    """An external RFC 3161 time-stamping authority (HTTP); unset, the local TSA made at init signs."""
+    tsa_certificates: Path | None = None
+    """PEM file of the certificates trusted to sign time-stamp tokens besides the local TSA's
+    (the external TSA's certificate or its issuer); relative paths are under the home."""
+    tsa_timeout: float = Field(default=30.0, gt=0)
+    securing_interval_minutes: float = Field(default=0.0, ge=0)
+    """`archipel serve` secures every tenant's logbooks this often (0: only on demand)."""
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
@@ -65,6 +73,8 @@ class Settings(BaseModel):
                 offer.path = self.home / "offers" / offer.name
             elif offer.path is not None and not offer.path.is_absolute():
                 offer.path = self.home / offer.path
+        if self.tsa_certificates is not None and not self.tsa_certificates.is_absolute():
+            self.tsa_certificates = self.home / self.tsa_certificates
         names = [offer.name for offer in self.offers]
         if len(set(names)) != len(names):
             raise ValueError(f"offer names must be unique, got {names}")
@@ -76,11 +86,24 @@ class Settings(BaseModel):
         return self.home / "work"
 
     @property
+    def tsa_dir(self) -> Path:
+        """The local time-stamping authority's key and certificate (`archipel.logbook.tsa`)."""
+        return self.home / "tsa"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
-_ENV_SCALARS = ("database_url", "workers", "max_upload_bytes", "demo")
+_ENV_SCALARS = (
+    "database_url",
+    "workers",
+    "max_upload_bytes",
+    "demo",
+    "tsa_url",
+    "tsa_certificates",
+    "securing_interval_minutes",
+)
 
 
 def load_settings(home: Path | str | None = None, **overrides: Any) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData
+from sqlalchemy import JSON, DateTime, Integer, MetaData, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -24,6 +24,10 @@ class Base(DeclarativeBase):
 
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+OrderedText = Text().with_variant(Text(collation="C"), "postgresql")
+"""Text compared and sorted by code point on both engines (SQLite's only order), so a range
+or a sort gives the same rows on SQLite and on PostgreSQL, whatever the server's locale."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -14,6 +14,16 @@ from archipel.db.database import Database
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+ENGINE_OWN_OBJECTS = ("unit_text_fts", "tsv", "ix_unit_text_tsv")
+"""Full-text machinery each engine builds its own way in the migrations (an FTS5 table and
+its shadow tables on SQLite, a generated `tsvector` column on PostgreSQL): not in the models."""
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leaves the engine's own full-text objects out of the comparison with the models."""
+    return not (reflected and compare_to is None and (name or "").startswith(ENGINE_OWN_OBJECTS))
+
+
 def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

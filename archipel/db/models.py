@@ -3,19 +3,32 @@
 Alembic's autogeneration and the migration tests read the schema from here.
 """
 
+from archipel.access.model import AccessRecord, UnitAncestor, UnitEffectiveRule, UnitField, UnitText
 from archipel.admin.model import ApiKey, Organisation, Tenant
 from archipel.db.base import Base
-from archipel.logbook.model import LogbookEvent, Operation
+from archipel.logbook.model import (
+    ChainEntry,
+    ChainHead,
+    LifecycleEntry,
+    LogbookEvent,
+    LogbookSecuring,
+    Operation,
+)
 from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
 from archipel.referential.model import ReferentialChange, ReferentialEntry, ReferentialVersion
 from archipel.storage.model import PendingWrite
 
 __all__ = [
+    "AccessRecord",
     "ApiKey",
     "ArchiveUnit",
     "Base",
+    "ChainEntry",
+    "ChainHead",
     "DataObject",
+    "LifecycleEntry",
     "LogbookEvent",
+    "LogbookSecuring",
     "ObjectGroup",
     "Operation",
     "Organisation",
@@ -24,6 +37,10 @@ __all__ = [
     "ReferentialEntry",
     "ReferentialVersion",
     "Tenant",
+    "UnitAncestor",
+    "UnitEffectiveRule",
+    "UnitField",
     "UnitParent",
     "UnitRule",
+    "UnitText",
 ]

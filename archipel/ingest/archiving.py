@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from archipel.access.indexing import index_units
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import ARCHIVE_ALGORITHM, sha512_bytes
 from archipel.core.ids import new_id
@@ -26,6 +27,7 @@ from archipel.db.repository import TenantScope
 from archipel.ingest.context import IngestContext
 from archipel.ingest.findings import Finding, Outcome
 from archipel.ingest.workflow import UNIT_TYPES
+from archipel.logbook.lifecycle import append_lifecycle, ingest_lifecycle
 from archipel.logbook.service import OperationLog
 from archipel.metadata.documents import OBJECT_GROUP_SCHEMA, UNIT_SCHEMA, encode, usage_and_version
 from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
@@ -302,6 +304,8 @@ def store_and_index(
         scope.insert_many(UnitParent, rows.parents)
         scope.insert_many(UnitRule, rows.rules)
         scope.insert_many(DataObject, rows.objects)
+        index_units(session, ctx.tenant, [unit["id"] for unit in rows.units])
+        append_lifecycle(session, ctx.tenant, ingest_lifecycle(ctx.operation_id, rows.units, rows.groups))
         log = OperationLog(session, ctx.tenant)
         operation = log.get(ctx.operation_id)
         notified = Finding("ATR_NOTIFICATION", Outcome.OK, "reply written and stored on every offer")

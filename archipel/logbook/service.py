@@ -2,10 +2,14 @@
 
 Events are written in the same transaction as the change they record (the caller's
 session), so the logbook never claims what the database does not hold, nor the reverse.
+An operation is sealed into its tenant's hash chain by `finish`, in the transaction that
+closes it: from then on it is one immutable entry (the database refuses changes to it and
+its events), and no event is added to it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import dataclass
@@ -16,10 +20,14 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from archipel.core.clock import iso, utc_now
+from archipel.core.errors import Conflict
 from archipel.core.ids import new_id
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
-from archipel.logbook.model import LogbookEvent, Operation
+from archipel.logbook import chain
+from archipel.logbook.canonical import operation_entry
+from archipel.logbook.lifecycle import LIFECYCLES_FILE, lifecycle_file
+from archipel.logbook.model import LogbookEvent, Operation, columns
 
 
 def this_worker() -> str:
@@ -56,7 +64,9 @@ class OperationLog:
         return self.scope.get(Operation, "operation", id=operation_id)
 
     def record(self, operation_id: str, findings: list[Finding]) -> None:
-        """Appends events in order after those already written."""
+        """Appends events in order after those already written; a finished operation takes none."""
+        if self.get(operation_id).status != "RUNNING":
+            raise Conflict(f"operation {operation_id} is finished and sealed: no event can be added to it")
         query = self.scope.select(LogbookEvent).where(LogbookEvent.operation_id == operation_id)
         last = self.session.scalar(query.with_only_columns(func.max(LogbookEvent.seq)))
         first = (last or 0) + 1
@@ -78,11 +88,15 @@ class OperationLog:
             ],
         )
 
-    def finish(self, operation: Operation, outcome: Outcome, message: str) -> None:
+    def finish(self, operation: Operation, outcome: Outcome, message: str) -> chain.Link:
+        """Closes the operation and seals it, with its events, at the end of the tenant's chain."""
         operation.status = "DONE"
         operation.outcome = outcome.value
         operation.message = message
         operation.ended = utc_now()
+        self.session.flush()
+        content = sealed_content(operation, self.events(operation.id))
+        return chain.append(self.session, self.scope.tenant, chain.OPERATIONS, [(operation.id, content)])[0]
 
     def events(self, operation_id: str) -> list[LogbookEvent]:
         query = self.scope.select(LogbookEvent).where(LogbookEvent.operation_id == operation_id)
@@ -94,6 +108,11 @@ class OperationLog:
             query = query.where(Operation.type == type_)
         query = query.order_by(Operation.started.desc(), Operation.id.desc()).limit(limit).offset(offset)
         return list(self.session.scalars(query))
+
+
+def sealed_content(operation: Operation, events: list[LogbookEvent]) -> dict[str, Any]:
+    """The chain entry of a finished operation (`archipel.logbook.canonical.operation_entry`)."""
+    return operation_entry(columns(operation), [columns(event) for event in events])
 
 
 @dataclass(frozen=True)
@@ -136,3 +155,28 @@ class OperationView:
 
 def _iso(moment: datetime | None) -> str | None:
     return iso(moment) if moment else None
+
+
+OPERATION_SCHEMA = "archipel:operation:1"
+
+
+def operation_files(session: Session, tenant: int, operation_id: str) -> list[tuple[str, bytes]]:
+    """The files a closed operation leaves on the offers: (name, bytes), see `storage.layout`.
+
+    `logbook.json` is the operation with its events and, under `chain`, its link in the
+    tenant's hash chain; `lifecycles.json` the lifecycle entries it sealed, with theirs; a
+    refused transfer's reply too (an accepted one's was stored with its archives). With
+    the links, a rebuild from the offers gets back the very chains the database held.
+    """
+    logbook = OperationLog(session, tenant)
+    view = OperationView(logbook.get(operation_id), logbook.events(operation_id))
+    link = chain.link_of(session, tenant, chain.OPERATIONS, operation_id)
+    document = {"schema": OPERATION_SCHEMA, **view.as_dict(), "chain": link.as_dict() if link else None}
+    files = [("logbook.json", (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())]
+    lifecycles = lifecycle_file(session, tenant, operation_id)
+    if lifecycles is not None:
+        files.append((LIFECYCLES_FILE, lifecycles))
+    reply = view.operation.reply
+    if reply and view.operation.outcome in ("KO", "FATAL"):
+        files.append(("reply.xml", reply))
+    return files

@@ -3,8 +3,9 @@
 The listing of an offer is read once, in key order, streaming: tenants, object groups
 (with their objects), units (the last version of each; a unit whose last version is a
 deletion's tombstone is left out) and operations (their
-`logbook.json` and reply) are indexed in batches. Parent links are inserted after every
-unit is in, since a parent may come later in the listing. The database must hold no
+`logbook.json` and reply) are indexed in batches, with the logbooks' sealed chains,
+lifecycle entries and securings (`archipel.logbook.restore`). Parent links are inserted
+after every unit is in, since a parent may come later in the listing. The database must hold no
 archive yet: a rebuild never merges into an index it did not make.
 
 This is the first part of issue 13: rule end dates and the search index will be rebuilt
@@ -22,11 +23,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from archipel.access.indexing import reindex_tenant
 from archipel.admin import service as admin
 from archipel.admin.model import Tenant
 from archipel.core.errors import Conflict, NotFound
 from archipel.db.repository import TenantScope
-from archipel.logbook.model import LogbookEvent, Operation
+from archipel.logbook import restore as logbook_restore
+from archipel.logbook.lifecycle import LIFECYCLES_FILE
+from archipel.logbook.model import ChainEntry, LifecycleEntry, LogbookEvent, LogbookSecuring, Operation
 from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
 from archipel.platform import Platform
 from archipel.referential.restore import restore_referential
@@ -109,6 +113,9 @@ class _Batches:
             Operation,
             LogbookEvent,
             UnitParent,
+            LifecycleEntry,
+            ChainEntry,
+            LogbookSecuring,
         ),
     ) -> None:
         with self.platform.database.unit_of_work() as session:
@@ -181,6 +188,17 @@ def rebuild(
         elif parsed.kind is KeyKind.OPERATION_FILE and parsed.name == "logbook.json":
             if (parsed.tenant, parsed.id) not in known:
                 _index_operation(offer, parsed, entry.key, batches, report)
+        elif parsed.kind is KeyKind.OPERATION_FILE and parsed.name == LIFECYCLES_FILE:
+            if (parsed.tenant, parsed.id) not in known:
+                for model, row in logbook_restore.lifecycle_rows(_read_json(offer, entry.key)):
+                    batches.add(parsed.tenant, model, row)
+        elif parsed.kind is KeyKind.LOGBOOK_SECURING:
+            with offer.open(entry.key) as stream:
+                batches.add(
+                    parsed.tenant,
+                    LogbookSecuring,
+                    logbook_restore.securing_row(parsed, entry.key, stream.read()),
+                )
         elif parsed.kind is KeyKind.REFERENTIAL and parsed.name:
             referentials[(parsed.tenant, parsed.name)] = entry.key  # listed in version order
         progress(done)
@@ -190,11 +208,22 @@ def rebuild(
     for tenant_id, unit_id, parent_id in parents:
         batches.add(tenant_id, UnitParent, {"unit_id": unit_id, "parent_id": parent_id})
     batches.flush()
+    logbook_restore.restore_heads(platform)
     for key in referentials.values():
         with offer.open(key) as stream:
             restore_referential(platform, stream.read())
         report.referentials += 1
+    _reindex(platform, tenant)
     return report
+
+
+def _reindex(platform: Platform, tenant: int | None) -> None:
+    """The search index is derived from the unit rows just restored: made again, tenant by tenant."""
+    with platform.database.unit_of_work() as session:
+        tenants = [tenant] if tenant is not None else list(session.scalars(select(Tenant.id)))
+    for tenant_id in tenants:
+        with platform.database.unit_of_work() as session:
+            reindex_tenant(session, tenant_id)
 
 
 def _index_tenant(platform: Platform, document: dict[str, Any], report: RebuildReport) -> None:
@@ -326,4 +355,7 @@ def _index_operation(
             },
         )
         report.logbook_entries += 1
+    link = logbook_restore.operation_link(document)
+    if link is not None:
+        batches.add(parsed.tenant, ChainEntry, link)
     report.operations += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from archipel.db.repository import TenantScope
@@ -16,8 +17,17 @@ class UnitRepository:
         self.scope = TenantScope(session, tenant)
         self.session = session
 
-    def units(self, limit: int = 100, offset: int = 0, operation_id: str | None = None) -> list[ArchiveUnit]:
+    def units(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        operation_id: str | None = None,
+        where: ColumnElement[bool] | None = None,
+    ) -> list[ArchiveUnit]:
+        """A page of units in id order; `where` narrows them (an access contract's limits)."""
         query = self.scope.select(ArchiveUnit)
+        if where is not None:
+            query = query.where(where)
         if operation_id:
             query = query.where(ArchiveUnit.operation_id == operation_id)
         query = query.order_by(ArchiveUnit.id).limit(limit).offset(offset)

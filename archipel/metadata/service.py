@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from archipel.core.clock import iso
 from archipel.metadata.model import ArchiveUnit, DataObject
 from archipel.metadata.repository import UnitRepository
-from archipel.storage import layout
-from archipel.storage.strategy import StorageStrategy
 
 
 def unit_summaries(
-    session: Session, tenant: int, limit: int = 100, offset: int = 0, operation_id: str | None = None
+    session: Session,
+    tenant: int,
+    limit: int = 100,
+    offset: int = 0,
+    operation_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     repository = UnitRepository(session, tenant)
-    units = repository.units(limit=limit, offset=offset, operation_id=operation_id)
+    units = repository.units(limit=limit, offset=offset, operation_id=operation_id, where=where)
     parents = repository.parents_of(unit.id for unit in units)
     return [_summary(unit, parents.get(unit.id, [])) for unit in units]
 
@@ -86,21 +88,3 @@ def object_group_detail(session: Session, tenant: int, group_id: str) -> dict[st
         "created": iso(group.created),
         "objects": [object_view(obj) for obj in repository.objects_of(group.id)],
     }
-
-
-def binary_object(session: Session, tenant: int, object_id: str) -> DataObject:
-    """The object row if it has bytes on the offers (a physical object has none)."""
-    from archipel.core.errors import NotFound
-
-    obj = UnitRepository(session, tenant).data_object(object_id)
-    if obj.kind != "binary" or not obj.sha512:
-        raise NotFound(f"object {object_id} is a physical object: it has no binary")
-    return obj
-
-
-@contextmanager
-def open_binary(storage: StorageStrategy, tenant: int, obj: DataObject) -> Iterator[BinaryIO]:
-    """The object's bytes, from an offer whose copy matches the recorded SHA-512."""
-    assert obj.sha512 is not None
-    with storage.open_verified(layout.object_key(tenant, obj.id), obj.sha512) as stream:
-        yield stream

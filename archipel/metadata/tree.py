@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from archipel.access.indexing import index_units
 from archipel.core.errors import Conflict, InvalidRequest, NotFound
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
@@ -220,6 +221,8 @@ def _change_node(
 
         def apply(session: Session) -> list[Finding]:
             edit.index(session, locked_at_version(session, tenant, unit_id, seen))
+            session.flush()
+            index_units(session, tenant, [unit_id])
             return [Finding(OPERATION, Outcome.OK, f"unit {unit_id}: {edit.detail}", edit.code, unit_id)]
 
         key, data = version_entry(tenant, edit.document)

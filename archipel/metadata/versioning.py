@@ -32,6 +32,7 @@ from archipel.db.repository import TenantScope
 from archipel.ingest.archiving import write_all
 from archipel.ingest.findings import Finding, Outcome, fatal, ko
 from archipel.ingest.recovery import roll_back
+from archipel.logbook.lifecycle import append_lifecycle, lifecycle_of_documents
 from archipel.logbook.service import OperationLog
 from archipel.metadata.documents import encode
 from archipel.metadata.model import ArchiveUnit
@@ -101,6 +102,7 @@ def change_units(
     try:
         with platform.database.unit_of_work() as session:
             events = change.apply(session)
+            append_lifecycle(session, tenant, lifecycle_of_documents(operation_id, change.documents))
             logbook = OperationLog(session, tenant)
             logbook.record(operation_id, [*events, stored])
             logbook.finish(logbook.get(operation_id), Outcome.OK, change.message)

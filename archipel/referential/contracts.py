@@ -256,6 +256,7 @@ class AccessContract:
             root_units=tuple(document.get("RootUnits") or ()),
             excluded_root_units=tuple(document.get("ExcludedRootUnits") or ()),
             writing=bool(document.get("WritingPermission", False)),
+            extra=document,
         )
 
 

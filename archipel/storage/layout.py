@@ -5,8 +5,9 @@ tenants/{tenant}/tenant.json
 tenants/{tenant}/objects/{id[0:4]}/{id[4:8]}/{object_id}
 tenants/{tenant}/object-groups/{id[0:4]}/{id[4:8]}/{group_id}/{version:06d}.json
 tenants/{tenant}/units/{id[0:4]}/{id[4:8]}/{unit_id}/{version:06d}.json
-tenants/{tenant}/operations/{id[0:4]}/{operation_id}/manifest.xml | reply.xml | logbook.json
+tenants/{tenant}/operations/{id[0:4]}/{operation_id}/manifest.xml | reply.xml | logbook.json | lifecycles.json
 tenants/{tenant}/referentials/{kind}/{version:06d}.json
+tenants/{tenant}/logbook-securings/{number:06d}.json
 ```
 
 Why this shape (also explained to readers of the offers in `README.txt`):
@@ -19,6 +20,8 @@ Why this shape (also explained to readers of the offers in `README.txt`):
 - operations are far fewer than objects, so one ~50-day level is enough;
 - a referential (rules, agencies, contracts...) is written whole at each of its versions:
   they are small, and one file per version is the referential as it stood that day;
+- a logbook securing (traçabilité) is numbered from 1 per tenant, each file naming the
+  previous one's SHA-512: listing the folder in name order walks that chain;
 - documents are versioned, never rewritten: version n of a unit is `{n:06d}.json` beside
   the earlier ones, zero-padded so the name order is the version order. Binaries are never
   modified; a new rendition is a new object with a new id.
@@ -41,8 +44,10 @@ OBJECT_GROUPS = "object-groups"
 UNITS = "units"
 OPERATIONS = "operations"
 REFERENTIALS = "referentials"
-OPERATION_FILES = ("manifest.xml", "reply.xml", "logbook.json")
-"""The files an operation keeps today: the SEDA transfer received, the reply sent, the logbook."""
+LOGBOOK_SECURINGS = "logbook-securings"
+OPERATION_FILES = ("manifest.xml", "reply.xml", "logbook.json", "lifecycles.json")
+"""The files an operation keeps today: the SEDA transfer received, the reply sent, the logbook,
+and the lifecycle entries it sealed (`archipel.logbook.lifecycle`)."""
 
 MAX_VERSION = 999_999
 """Six digits keep name order and version order the same."""
@@ -61,6 +66,7 @@ class KeyKind(StrEnum):
     UNIT = "unit"
     OPERATION_FILE = "operation-file"
     REFERENTIAL = "referential"
+    LOGBOOK_SECURING = "logbook-securing"
 
 
 class NotALayoutKey(ValueError):
@@ -76,7 +82,7 @@ class LayoutKey:
     id: str | None = None
     """The object, group, unit or operation id; None for the tenant document."""
     version: int | None = None
-    """The document version of a unit or object group."""
+    """The document version of a unit or object group, or the number of a logbook securing."""
     name: str | None = None
     """The file name of an operation file (`manifest.xml`, ...), or the kind of a referential."""
 
@@ -94,6 +100,7 @@ _PATTERNS: dict[KeyKind, re.Pattern[str]] = {
     KeyKind.REFERENTIAL: re.compile(
         rf"^{_TENANT}/{REFERENTIALS}/(?P<name>[a-z][a-z-]{{0,39}})/(?P<version>[0-9]{{6}})\.json$"
     ),
+    KeyKind.LOGBOOK_SECURING: re.compile(rf"^{_TENANT}/{LOGBOOK_SECURINGS}/(?P<version>[0-9]{{6}})\.json$"),
 }
 
 
@@ -133,6 +140,11 @@ def referential_key(tenant: int, kind: str, version: int) -> str:
     return f"{tenant_prefix(tenant)}{REFERENTIALS}/{kind}/{_version(version)}.json"
 
 
+def securing_key(tenant: int, number: int) -> str:
+    """A logbook securing file (`archipel.logbook.securing`), numbered from 1 per tenant."""
+    return f"{tenant_prefix(tenant)}{LOGBOOK_SECURINGS}/{_version(number)}.json"
+
+
 def parse_key(key: str) -> LayoutKey:
     """What a key of this layout names; raises `NotALayoutKey` for anything else.
 
@@ -152,6 +164,9 @@ def _interpret(kind: KeyKind, parts: dict[str, str]) -> LayoutKey | None:
     tenant = int(parts["tenant"])
     if kind is KeyKind.TENANT:
         return LayoutKey(kind, tenant)
+    if kind is KeyKind.LOGBOOK_SECURING:
+        number = int(parts["version"])
+        return LayoutKey(kind, tenant, version=number) if number else None
     if kind is KeyKind.REFERENTIAL:
         version = int(parts["version"])
         return LayoutKey(kind, tenant, version=version, name=parts["name"]) if version else None

@@ -8,7 +8,9 @@ the offers. Hence the promises every implementation keeps, and that
   the caller computed; a copy that does not match is removed and `IntegrityFault` raised;
 - nothing is overwritten: a key, once written, keeps its bytes. Writing it again with the
   same bytes is an idempotent retry; with other bytes it is refused. A new version of a
-  document takes a new key (see `archipel.storage.layout`);
+  document takes a new key (see `archipel.storage.layout`). The one exception is `restore`,
+  an audit's repair: it puts back the bytes the archive recorded over a copy found damaged,
+  and never touches a copy that matches them;
 - keys are plain relative paths of `/`-separated segments, the same on a filesystem and
   on S3, so an offer can be copied from one kind to the other and read by hand.
 """
@@ -69,6 +71,19 @@ class Offer(Protocol):
 
         Raises `IntegrityFault` (after removing the bad copy) when the copy read back does
         not match, and `OfferError` when `key` already holds different bytes.
+        """
+        ...
+
+    def restore(self, key: str, source: Path | bytes | BinaryIO, sha512: str) -> bool:
+        """Makes `key` hold the bytes `sha512` names again, over a missing or damaged copy.
+
+        `put` refuses to replace a key's bytes, and must: keys are immutable. But a copy that
+        no longer matches its recorded SHA-512 is not the key's content any more, it is damage,
+        and an audit repairing it from a healthy copy on another offer needs to replace it.
+        Returns False, touching nothing, when the key already holds matching bytes (a healthy
+        copy is never rewritten). Otherwise the new copy is verified before it takes the key,
+        in one atomic step, so the key never holds a partial file; `IntegrityFault` when the
+        source's bytes do not match `sha512` (the damaged copy is then left as it was).
         """
         ...
 

@@ -50,6 +50,15 @@ class CopyFault:
         return f"offer {self.offer}: {self.key}: {self.problem}"
 
 
+@dataclass(frozen=True)
+class VerifiedCopy:
+    """A verified stream of a key, the offer it comes from, and the copies found bad before it."""
+
+    stream: BinaryIO
+    offer: str
+    faults: list[CopyFault]
+
+
 class StorageStrategy:
     """The offers every archive object is written to, in reading preference order."""
 
@@ -141,13 +150,24 @@ class StorageStrategy:
         Falls back to the next offer when a copy is missing, unreadable or does not match,
         remembering each such fault (see `drain_faults`). See the module doc for the cost.
         """
+        with self.open_verified_copy(key, sha512) as copy:
+            yield copy.stream
+
+    @contextmanager
+    def open_verified_copy(self, key: str, sha512: str) -> Iterator[VerifiedCopy]:
+        """Like `open_verified`, also telling which offer served and which copies failed first,
+        so a delivery can name its source and log the faults it met (a download is often how
+        a rotten copy is first noticed)."""
         validate_key(key)
         expected = validate_sha512(sha512)
         with ExitStack() as stack:
-            yield self._first_good_copy(key, expected, stack)
+            faults: list[CopyFault] = []
+            stream, offer = self._first_good_copy(key, expected, stack, faults)
+            yield VerifiedCopy(stream, offer, faults)
 
-    def _first_good_copy(self, key: str, expected: str, stack: ExitStack) -> BinaryIO:
-        faults = []
+    def _first_good_copy(
+        self, key: str, expected: str, stack: ExitStack, faults: list[CopyFault]
+    ) -> tuple[BinaryIO, str]:
         for offer in self.offers:
             with ExitStack() as attempt:
                 try:
@@ -165,7 +185,7 @@ class StorageStrategy:
                     attempt.close()
                     stream = attempt.enter_context(offer.open(key))
                 stack.enter_context(attempt.pop_all())
-                return stream
+                return stream, offer.name
         raise _no_good_copy(key, expected, faults)
 
     # -- faults ------------------------------------------------------------------------------

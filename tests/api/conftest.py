@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from support import ACCESS_CONTRACT
 
 from archipel.admin import service as admin
 from archipel.api.app import create_app
@@ -33,7 +34,7 @@ def client(platform: Platform) -> Iterator[TestClient]:
 
 def _caller(platform: Platform, client: TestClient, tenant: int) -> Caller:
     with platform.database.unit_of_work() as session:
-        key = admin.create_api_key(session, tenant, "test").secret
+        key = admin.create_api_key(session, tenant, "test", access_contract=ACCESS_CONTRACT).secret
     return Caller(client, tenant, key)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ from support import FIXTURES
 REFERENTIALS = FIXTURES / "referentials"
 RULES_OK = REFERENTIALS / "rules" / "rules_ok.csv"
 RULES_SMALL = REFERENTIALS / "rules" / "jeu_donnees_OK_regles_CSV.csv"
-ACCESS_CONTRACTS = REFERENTIALS / "contracts" / "access" / "contract_acces_TNR.json"
+READING_ROOM = json.dumps(
+    [{"Identifier": "AC-SALLE", "Name": "Salle de lecture", "EveryOriginatingAgency": True}]
+).encode()
+"""An access contract the baseline (which holds ContratTNR) does not have yet."""
 BASE = "/api/v1/referentials"
 
 
@@ -43,14 +47,13 @@ def test_import_replaces_the_rules_and_reports_what_changed(commune_a: Any) -> N
 
 
 def test_import_accepts_a_multipart_upload(commune_a: Any) -> None:
-    with ACCESS_CONTRACTS.open("rb") as stream:
-        response = commune_a.client.post(
-            f"{BASE}/access-contracts",
-            headers=commune_a.headers(),
-            files={"file": (ACCESS_CONTRACTS.name, stream, "application/json")},
-        )
+    response = commune_a.client.post(
+        f"{BASE}/access-contracts",
+        headers=commune_a.headers(),
+        files={"file": ("salle.json", READING_ROOM, "application/json")},
+    )
     assert response.status_code == 200, response.text
-    assert "ContratTNR" in response.json()["created"]
+    assert "AC-SALLE" in response.json()["created"]
 
 
 @pytest.mark.parametrize(
@@ -123,14 +126,15 @@ def test_delete_of_an_agency(commune_a: Any) -> None:
 
 def test_another_tenants_contract_is_not_found(commune_a: Any, commune_b: Any) -> None:
     imported = commune_a.client.post(
-        f"{BASE}/access-contracts", headers=commune_a.headers(), content=ACCESS_CONTRACTS.read_bytes()
+        f"{BASE}/access-contracts", headers=commune_a.headers(), content=READING_ROOM
     )
     assert imported.status_code == 200, imported.text
-    assert commune_b.client.get(f"{BASE}/access-contracts", headers=commune_b.headers()).json() == []
+    listed = commune_b.client.get(f"{BASE}/access-contracts", headers=commune_b.headers()).json()
+    assert "AC-SALLE" not in [contract["Identifier"] for contract in listed]
     for method, path in (
-        ("GET", f"{BASE}/access-contracts/ContratTNR"),
-        ("GET", f"{BASE}/access-contracts/ContratTNR/history"),
-        ("DELETE", f"{BASE}/access-contracts/ContratTNR"),
+        ("GET", f"{BASE}/access-contracts/AC-SALLE"),
+        ("GET", f"{BASE}/access-contracts/AC-SALLE/history"),
+        ("DELETE", f"{BASE}/access-contracts/AC-SALLE"),
     ):
         response = commune_b.client.request(method, path, headers=commune_b.headers())
         assert response.status_code == 404, path
@@ -139,7 +143,7 @@ def test_another_tenants_contract_is_not_found(commune_a: Any, commune_b: Any) -
     forged = commune_a.client.get(f"{BASE}/access-contracts", headers=commune_a.headers(tenant=2))
     assert forged.status_code == 403
     assert (
-        commune_a.client.get(f"{BASE}/access-contracts/ContratTNR", headers=commune_a.headers()).status_code
+        commune_a.client.get(f"{BASE}/access-contracts/AC-SALLE", headers=commune_a.headers()).status_code
         == 200
     )
 

@@ -25,7 +25,6 @@ from archipel.platform import Platform
 REFERENTIALS = FIXTURES / "referentials"
 RULES_OK = REFERENTIALS / "rules" / "rules_ok.csv"
 AGENCIES = REFERENTIALS / "agencies" / "agencies_init.csv"
-ACCESS_CONTRACTS = REFERENTIALS / "contracts" / "access" / "contract_acces_TNR.json"
 PROFILE_RNG = REFERENTIALS / "profiles" / "profil_ok.rng"
 EMPTY_TENANT = 3
 
@@ -156,14 +155,15 @@ def test_delete_of_an_agency_removes_it_and_keeps_its_history(archipel: Archipel
     assert len(archipel("referential", "list", "agencies", "--tenant", "1", "--json").json()) == 73
 
 
-def test_entries_of_one_tenant_are_not_seen_from_another(archipel: Archipel) -> None:
-    imported = archipel(
-        "referential", "import", "access-contracts", str(ACCESS_CONTRACTS), "-t", "1", "--json"
-    )
+def test_entries_of_one_tenant_are_not_seen_from_another(archipel: Archipel, tmp_path: Path) -> None:
+    reading_room = tmp_path / "salle.json"
+    reading_room.write_text('[{"Identifier": "AC-SALLE", "Name": "Salle", "EveryOriginatingAgency": true}]')
+    imported = archipel("referential", "import", "access-contracts", str(reading_room), "-t", "1", "--json")
     assert imported.code == 0, imported.stderr
-    assert "ContratTNR" in imported.json()["created"]
-    assert archipel("referential", "list", "access-contracts", "--tenant", "2", "--json").json() == []
-    other = archipel("referential", "show", "access-contracts", "ContratTNR", "--tenant", "2")
+    assert "AC-SALLE" in imported.json()["created"]
+    listed = archipel("referential", "list", "access-contracts", "--tenant", "2", "--json").json()
+    assert "AC-SALLE" not in [contract["Identifier"] for contract in listed]
+    other = archipel("referential", "show", "access-contracts", "AC-SALLE", "--tenant", "2")
     assert other.code == 1 and "not found" in other.stderr
 
 

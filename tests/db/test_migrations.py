@@ -16,6 +16,9 @@ def test_migrations_match_the_models_and_rerun_as_a_no_op(database_url: str) -> 
     migrate.upgrade(database)
     assert migrate.current_revision(database) == migrate.head_revision()
     with database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"include_object": migrate.include_object}),
+            Base.metadata,
+        )
     database.dispose()
     assert differences == []

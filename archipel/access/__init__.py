@@ -1,0 +1,1 @@
+"""Archive access: the search index, query language, access contracts, downloads, DIP."""
