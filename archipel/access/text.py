@@ -23,6 +23,14 @@ from archipel.access.model import FIELD_PATH_LENGTH
 ALL_FIELDS = "_all"
 """The pseudo-field holding the words of every text field of a unit."""
 
+MAX_WORD_LENGTH = 200
+"""Longer runs of letters and digits (digests, encoded data) are not words: PostgreSQL would
+refuse to index them (2,047 bytes) where SQLite would, and nobody searches them."""
+MAX_TERMS = 16_383
+"""Terms kept per text field, in order: PostgreSQL numbers word positions up to 16,383 only
+(a phrase beyond could not be found there) and refuses a `tsvector` over 1 MB. Kept the same
+on SQLite, so both engines find the same units."""
+
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ĳ": "ij"})
 _WORD = re.compile(r"[a-z0-9]+")
 _stemmers = threading.local()
@@ -56,7 +64,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of a text: runs of `[a-z0-9]`, everything else separates."""
-    return _WORD.findall(fold(text))
+    return [word for word in _WORD.findall(fold(text)) if len(word) <= MAX_WORD_LENGTH]
 
 
 @lru_cache(maxsize=65536)
@@ -77,8 +85,8 @@ def unit_text_fields(content: dict[str, Any]) -> dict[str, str]:
     """Field path → its terms joined by spaces, plus `_all`; fields without words are left out.
 
     Every textual leaf counts, attributes (languages, identifiers of schemes) do not. The
-    values of a repeated field follow each other in document order. A field whose path is
-    longer than FIELD_PATH_LENGTH counts in `_all` only.
+    values of a repeated field follow each other in document order, up to MAX_TERMS terms.
+    A field whose path is longer than FIELD_PATH_LENGTH counts in `_all` only.
     """
     fields: dict[str, list[str]] = {}
     everything: list[str] = []
@@ -90,7 +98,7 @@ def unit_text_fields(content: dict[str, Any]) -> dict[str, str]:
             if len(leaf.path) <= FIELD_PATH_LENGTH:
                 fields.setdefault(leaf.path, []).extend(terms)
             everything.extend(terms)
-    result = {path: " ".join(terms) for path, terms in fields.items()}
+    result = {path: " ".join(terms[:MAX_TERMS]) for path, terms in fields.items()}
     if everything:
-        result[ALL_FIELDS] = " ".join(everything)
+        result[ALL_FIELDS] = " ".join(everything[:MAX_TERMS])
     return result

@@ -11,6 +11,7 @@ from archipel import __version__
 from archipel.api import errors
 from archipel.api.routes import audits, dips, ingests, logbooks, operations, referentials, trees, units
 from archipel.api.routes import evidence as evidence_routes
+from archipel.api.routes import reclassification as reclassification_routes
 from archipel.logbook.scheduler import start_securing_scheduler
 from archipel.platform import Platform
 
@@ -41,6 +42,7 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     errors.install(app)
     for module in (ingests, operations, units, referentials, trees, audits, logbooks, dips, evidence_routes):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(reclassification_routes.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/status", tags=["status"], summary="Liveness: no credentials needed")
     def status() -> dict[str, str]:

@@ -25,6 +25,7 @@ from archipel.cli.evidence import verify as verify_bundle_command
 from archipel.cli.filing import tree_app
 from archipel.cli.logbook import logbook_app
 from archipel.cli.output import emit_json, err, fail, out, print_findings, table
+from archipel.cli.reclassify import reclassify as reclassify_command
 from archipel.cli.referential import referential_app
 from archipel.core import errors
 from archipel.core.digests import digest_file
@@ -63,6 +64,7 @@ app.add_typer(dip_app, name="dip")
 app.add_typer(logbook_app, name="logbook")
 app.add_typer(evidence_app, name="evidence")
 app.command("verify")(verify_bundle_command)
+app.command("reclassify")(reclassify_command)
 
 _state: dict[str, Any] = {"debug": False, "home": None}
 

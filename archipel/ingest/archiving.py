@@ -305,7 +305,9 @@ def store_and_index(
         scope.insert_many(UnitRule, rows.rules)
         scope.insert_many(DataObject, rows.objects)
         index_units(session, ctx.tenant, [unit["id"] for unit in rows.units])
-        append_lifecycle(session, ctx.tenant, ingest_lifecycle(ctx.operation_id, rows.units, rows.groups))
+        append_lifecycle(
+            session, ctx.tenant, ingest_lifecycle(ctx.operation_id, rows.units, rows.groups, rows.objects)
+        )
         log = OperationLog(session, ctx.tenant)
         operation = log.get(ctx.operation_id)
         notified = Finding("ATR_NOTIFICATION", Outcome.OK, "reply written and stored on every offer")

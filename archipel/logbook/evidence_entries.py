@@ -23,7 +23,7 @@ from asn1crypto import cms, tsp
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session
 
-from archipel.core.errors import NotFound
+from archipel.core.errors import IntegrityFault, NotFound
 from archipel.logbook import chain
 from archipel.logbook.canonical import canonical_bytes, chain_link, utc_iso
 from archipel.logbook.evidence_offers import read_copies
@@ -70,13 +70,11 @@ def logbook_evidence(
             sealed += _lifecycle(session, tenant, group_id, OBJECT_GROUP, GROUP_LIFECYCLE)
         records = securings(session, tenant)
     evidence = LogbookEvidence()
-    documents: dict[int, dict[str, Any]] = {}
+    documents: dict[int, dict[str, Any] | None] = {}
     for item in sealed:
         record = _covering(records, item.link)
         if record is not None and record.number not in documents:
-            document = _securing(platform, tenant, record, evidence)
-            if document is not None:
-                documents[record.number] = document
+            documents[record.number] = _securing(platform, tenant, record, evidence)
         evidence.entries.append(_entry(tenant, item, record, documents, evidence.files))
     _certificates(platform, evidence)
     return evidence
@@ -84,8 +82,11 @@ def logbook_evidence(
 
 def _operation(session: Session, tenant: int, operation_id: str) -> list[_Sealed]:
     content = contents(session, tenant, chain.OPERATIONS, [operation_id]).get(operation_id)
-    if content is None:
-        raise NotFound(f"operation {operation_id} is not in the logbook of tenant {tenant}")
+    if content is None:  # operations are append-only: only someone bypassing the database's refusal
+        raise IntegrityFault(
+            f"the ingest operation {operation_id} is no longer in the logbook of tenant {tenant}: "
+            "the database was altered (run `archipel logbook verify`)"
+        )
     return [
         _Sealed(
             OPERATION, operation_id, content, chain.link_of(session, tenant, chain.OPERATIONS, operation_id)
@@ -165,7 +166,7 @@ def _entry(
     tenant: int,
     item: _Sealed,
     record: LogbookSecuring | None,
-    documents: dict[int, dict[str, Any]],
+    documents: dict[int, dict[str, Any] | None],
     files: dict[str, bytes],
 ) -> dict[str, Any]:
     link = item.link
@@ -187,8 +188,9 @@ def _entry(
     )
     if record is not None:  # a securing file no offer holds intact leaves the proof out: its check says so
         entry["securing"] = record.number
-        if record.number in documents:
-            entry["proof"] = entry_proof(documents[record.number], item.id, link.kind)
+        document = documents.get(record.number)
+        if document is not None:
+            entry["proof"] = entry_proof(document, item.id, link.kind)
     return entry
 
 

@@ -87,14 +87,47 @@ def append_lifecycle(session: Session, tenant: int, events: Sequence[LifecycleEv
 
 
 def ingest_lifecycle(
-    operation_id: str, units: Iterable[Mapping[str, Any]], groups: Iterable[Mapping[str, Any]]
+    operation_id: str,
+    units: Iterable[Mapping[str, Any]],
+    groups: Iterable[Mapping[str, Any]],
+    objects: Iterable[Mapping[str, Any]] = (),
 ) -> list[LifecycleEvent]:
-    """`LFC.INGEST` for each unit and group an ingest indexes (rows with `id` and `created`)."""
-    return [
-        LifecycleEvent(kind, row["id"], INGEST, operation_id, "OK", "", row["created"])
-        for kind, rows in ((UNIT, units), (OBJECT_GROUP, groups))
-        for row in rows
+    """`LFC.INGEST` for each unit and group an ingest indexes (rows with `id` and `created`).
+
+    A group's entry seals its objects' SHA-512 and sizes (`sealed_objects`): once secured, the
+    bytes of an archive are bound to a timestamp, not only to rows and documents an attacker
+    with write access could change together.
+    """
+    by_group: dict[str, list[Mapping[str, Any]]] = {}
+    for obj in objects:
+        by_group.setdefault(obj["object_group_id"], []).append(obj)
+    events = [
+        LifecycleEvent(UNIT, row["id"], INGEST, operation_id, "OK", "", row["created"]) for row in units
     ]
+    events += [
+        LifecycleEvent(
+            OBJECT_GROUP,
+            row["id"],
+            INGEST,
+            operation_id,
+            "OK",
+            sealed_objects(by_group.get(row["id"], [])),
+            row["created"],
+        )
+        for row in groups
+    ]
+    return events
+
+
+def sealed_objects(objects: Iterable[Mapping[str, Any]]) -> str:
+    """The detail of a group's `LFC.INGEST`: its binaries' ids, usages, sizes and SHA-512, as compact
+    sorted JSON (`{"objects": [{"id", "usage", "version", "size", "sha512"}]}`)."""
+    listed = [
+        {key: obj[key] for key in ("id", "usage", "version", "size", "sha512")}
+        for obj in sorted(objects, key=lambda obj: obj["id"])
+        if obj.get("sha512")
+    ]
+    return json.dumps({"objects": listed}, sort_keys=True, separators=(",", ":")) if listed else ""
 
 
 def lifecycle_of_documents(operation_id: str, documents: Mapping[str, bytes]) -> list[LifecycleEvent]:

@@ -244,7 +244,7 @@ def check_contents(
     declared = _declared_digests(source, manifest)
     for obj in report["objects"]:
         name = f"binary {obj.get('id')} ({obj.get('usage')}_{obj.get('version')})"
-        checks.append(run_check(name, _binary, obj, group, declared, source))
+        checks.append(run_check(name, _binary, obj, group, declared, source, report["entries"]))
     if report.get("checksums"):
         checks.append(run_check("checksum file", _checksums, report, source))
     for key, name in (("pdf", "readable report"), ("readme", "readme")):
@@ -328,6 +328,7 @@ def _binary(
     group: dict[str, Any] | None,
     declared: dict[str, tuple[str, str]] | None,
     source: BundleSource,
+    entries: list[dict[str, Any]],
 ) -> str:
     if obj["kind"] != "binary":
         return f"{obj['kind']} object: no binary to check"
@@ -344,6 +345,9 @@ def _binary(
     stated = (obj["declared_digest_algorithm"], obj["declared_digest"])
     if declared is not None and obj.get("manifest_id") in declared and declared[obj["manifest_id"]] != stated:
         problems.append("the manifest received does not declare the digest the report states")
+    sealed = sealed_digest(entries, obj["id"])
+    if sealed is not None and sealed != recorded:
+        problems.append(f"the logbook sealed SHA-512 {sealed[:16]}… at ingest, {recorded[:16]}… is stated")
     if obj["file"] is None:
         reason = obj.get("withheld") or obj.get("missing") or "no reason given"
         if problems or not obj.get("withheld"):
@@ -379,3 +383,23 @@ def _checksums(report: dict[str, Any], source: BundleSource) -> str:
     if lines != expected:
         raise Failed(f"{report['checksums']} does not list each bundled binary with its SHA-512 at ingest")
     return f"{report['checksums']}: {len(lines)} binaries, for `sha512sum -c`"
+
+
+def sealed_digest(entries: list[dict[str, Any]], object_id: str) -> str | None:
+    """The SHA-512 an object group's sealed `LFC.INGEST` entry gives the object, if any.
+
+    Its hash is checked with the other entries (a changed detail breaks the chain and the
+    Merkle proof), so a digest found here is the one time-stamped at securing.
+    """
+    for entry in entries:
+        content = entry.get("content") or {}
+        if content.get("event") != "LFC.INGEST" or not content.get("detail"):
+            continue
+        try:
+            listed = json.loads(content["detail"]).get("objects", [])
+        except (ValueError, AttributeError):
+            continue
+        for item in listed:
+            if isinstance(item, dict) and item.get("id") == object_id:
+                return str(item.get("sha512"))
+    return None

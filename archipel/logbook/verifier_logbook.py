@@ -198,9 +198,11 @@ def _certificates(report: dict[str, Any], source: BundleSource) -> str:
 def _timestamp(
     report: dict[str, Any], item: dict[str, Any], source: BundleSource, trusted: Sequence[Any] | None
 ) -> str:
+    stamp = item["timestamp"]
+    if stamp is None:
+        raise Failed(f"securing file {item['number']} could not be bundled: no token to check")
     document = _securing_document(source, item)
     token = base64.b64decode(document["timestamp"]["token"], validate=True)
-    stamp = item["timestamp"]
     try:
         if token_of_response(source.read(stamp["file"])) != token:
             raise Failed(f"{stamp['file']} does not hold the token of securing file {item['number']}")

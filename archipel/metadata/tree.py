@@ -16,30 +16,26 @@ archives it classifies, nor make a cycle.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from archipel.access.indexing import index_units
-from archipel.core.errors import Conflict, InvalidRequest, NotFound
+from archipel.core.errors import Conflict, InvalidRequest
 from archipel.db.repository import TenantScope
-from archipel.ingest.findings import Finding, Outcome
-from archipel.ingest.workflow import ATTACHABLE_UNDER, UNIT_TYPES
 from archipel.metadata.model import ArchiveUnit, UnitParent, UnitRule
+from archipel.metadata.reclassification import WORKFLOW_OF, check_place, current_parents, parents_edit
 from archipel.metadata.repository import UnitRepository
 from archipel.metadata.versioning import (
     Document,
-    UnitsChange,
-    change_units,
-    lock_unit,
-    locked_at_version,
+    UnitEdit,
+    UnitEditor,
+    change_unit,
+    lock_existing_unit,
     next_version,
-    read_unit_document,
     tombstone,
-    version_entry,
 )
 from archipel.referential.service import visible_documents
 
@@ -48,8 +44,6 @@ if TYPE_CHECKING:
 
 OPERATION = "FILING_TREE_UPDATE"
 LIFECYCLE_EVENT = "LFC.FILING_TREE_UPDATE"
-WORKFLOW_OF: dict[str, str] = {unit_type: workflow for workflow, unit_type in UNIT_TYPES.items()}
-"""The workflow that makes each unit type: it says where a node of that type may go."""
 NODE_TYPES = ("FILING_UNIT", "HOLDING_UNIT")
 ARCHIVE_TYPE = "INGEST"
 
@@ -180,24 +174,8 @@ def show_tree(session: Session, tenant: int, root_id: str) -> dict[str, Any]:
 # -- changing ----------------------------------------------------------------------------------
 
 
-@dataclass
-class _Edit:
-    """One node's change: its next document version, and the matching change of its index rows."""
-
-    document: Document
-    index: Callable[[Session, ArchiveUnit], None]
-    """Called with the node's row locked at the version the edit was made from."""
-    code: str
-    detail: str
-
-
-Editor = Callable[[Session, ArchiveUnit, Document, str], _Edit]
-
-
 def _node(session: Session, tenant: int, unit_id: str) -> ArchiveUnit:
-    unit = lock_unit(session, tenant, unit_id)
-    if unit is None:
-        raise NotFound(f"archive unit {unit_id} not found in tenant {tenant}")
+    unit = lock_existing_unit(session, tenant, unit_id)
     if unit.unit_type not in NODE_TYPES:
         raise InvalidRequest(
             f"unit {unit_id} is an archive ({unit.unit_type}), not a node of a filing tree or plan: "
@@ -207,29 +185,9 @@ def _node(session: Session, tenant: int, unit_id: str) -> ArchiveUnit:
 
 
 def _change_node(
-    platform: Platform, tenant: int, unit_id: str, agent: str | None, editor: Editor
+    platform: Platform, tenant: int, unit_id: str, agent: str | None, editor: UnitEditor
 ) -> NodeChange:
-    made: list[_Edit] = []
-
-    def prepare(session: Session, operation_id: str) -> UnitsChange:
-        unit = _node(session, tenant, unit_id)
-        seen = unit.version
-        edit = editor(
-            session, unit, read_unit_document(platform.storage, tenant, unit_id, seen), operation_id
-        )
-        made.append(edit)
-
-        def apply(session: Session) -> list[Finding]:
-            edit.index(session, locked_at_version(session, tenant, unit_id, seen))
-            session.flush()
-            index_units(session, tenant, [unit_id])
-            return [Finding(OPERATION, Outcome.OK, f"unit {unit_id}: {edit.detail}", edit.code, unit_id)]
-
-        key, data = version_entry(tenant, edit.document)
-        return UnitsChange({key: data}, apply, f"node {unit_id}: {edit.detail}")
-
-    operation_id = change_units(platform, tenant, OPERATION, prepare, agent, source_name=unit_id)
-    document = made[0].document
+    operation_id, document = change_unit(platform, tenant, OPERATION, unit_id, editor, agent, _node)
     return NodeChange(
         operation_id,
         unit_id,
@@ -248,7 +206,7 @@ def rename_node(
     if not new_title:
         raise InvalidRequest("a node's title cannot be empty")
 
-    def editor(_session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> _Edit:
+    def editor(_session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> UnitEdit:
         detail = f"title {unit.title!r} → {new_title!r}"
         changed = next_version(document, operation_id, LIFECYCLE_EVENT, detail)
         changed["title"] = new_title
@@ -259,7 +217,7 @@ def rename_node(
             row.content = changed["content"]
             row.version = changed["version"]
 
-        return _Edit(changed, index, "RENAME", detail)
+        return UnitEdit(changed, index, "RENAME", detail)
 
     return _change_node(platform, tenant, unit_id, agent, editor)
 
@@ -274,29 +232,17 @@ def move_node(
     The node's former `Management/UpdateOperation`, which named its first place, is dropped:
     `parents` says where it is, the lifecycle where it was.
     """
+    parents = [new_parent_id] if new_parent_id else []
 
-    def editor(session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> _Edit:
-        _check_place(session, tenant, unit, new_parent_id)
-        before = UnitRepository(session, tenant).parents_of([unit.id]).get(unit.id, [])
-        parents = [new_parent_id] if new_parent_id else []
+    def check(session: Session, unit: ArchiveUnit) -> None:
+        for parent_id in parents:
+            check_place(session, tenant, unit, parent_id, Conflict)
+
+    def editor(session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> UnitEdit:
+        check(session, unit)
+        before = current_parents(session, tenant, unit.id)
         detail = f"moved from {', '.join(before) or 'the top'} to {new_parent_id or 'the top'}"
-        changed = next_version(document, operation_id, LIFECYCLE_EVENT, detail)
-        changed["parents"] = parents
-        management = {key: value for key, value in (changed.get("management") or {}).items()}
-        management.pop("UpdateOperation", None)
-        changed["management"] = management
-
-        def index(session: Session, row: ArchiveUnit) -> None:
-            _check_place(session, tenant, row, new_parent_id)
-            scope = TenantScope(session, tenant)
-            for link in session.scalars(scope.select(UnitParent).where(UnitParent.unit_id == row.id)):
-                session.delete(link)
-            session.flush()
-            scope.insert_many(UnitParent, [{"unit_id": row.id, "parent_id": parent} for parent in parents])
-            row.management = management
-            row.version = changed["version"]
-
-        return _Edit(changed, index, "MOVE", detail)
+        return parents_edit(tenant, document, operation_id, parents, check, "MOVE", detail, LIFECYCLE_EVENT)
 
     return _change_node(platform, tenant, unit_id, agent, editor)
 
@@ -308,7 +254,7 @@ def delete_node(platform: Platform, tenant: int, unit_id: str, agent: str | None
     stay on the offers.
     """
 
-    def editor(session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> _Edit:
+    def editor(session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> UnitEdit:
         _check_deletable(session, tenant, unit)
         detail = f"node {unit.title!r} deleted"
         gone = tombstone(document, operation_id, LIFECYCLE_EVENT, detail)
@@ -322,37 +268,9 @@ def delete_node(platform: Platform, tenant: int, unit_id: str, agent: str | None
             session.flush()
             session.delete(row)
 
-        return _Edit(gone, index, "DELETE", detail)
+        return UnitEdit(gone, index, "DELETE", detail)
 
     return _change_node(platform, tenant, unit_id, agent, editor)
-
-
-def _check_place(session: Session, tenant: int, unit: ArchiveUnit, parent_id: str | None) -> None:
-    if parent_id is None:
-        return
-    repository = UnitRepository(session, tenant)
-    parent = repository.find_unit(parent_id)
-    if parent is None:
-        raise NotFound(f"archive unit {parent_id} not found in tenant {tenant}")
-    workflow = WORKFLOW_OF[unit.unit_type]
-    allowed = ATTACHABLE_UNDER[workflow]
-    if parent.unit_type not in allowed:
-        raise Conflict(
-            f"a {unit.unit_type} node cannot go under a {parent.unit_type} unit ({parent_id}): "
-            f"a {workflow} transfer attaches only under {' or '.join(allowed)} units"
-        )
-    if parent_id == unit.id or unit.id in _ancestors(repository, parent_id):
-        raise Conflict(f"unit {parent_id} is {unit.id} itself or below it: the move would make a cycle")
-
-
-def _ancestors(repository: UnitRepository, unit_id: str) -> set[str]:
-    found: set[str] = set()
-    frontier = [unit_id]
-    while frontier:
-        parents = repository.parents_of(frontier)
-        frontier = [p for ps in parents.values() for p in ps if p not in found]
-        found.update(frontier)
-    return found
 
 
 def _check_deletable(session: Session, tenant: int, unit: ArchiveUnit) -> None:

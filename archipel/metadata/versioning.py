@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from archipel.access.indexing import index_units
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import sha512_bytes
-from archipel.core.errors import ArchipelError, Conflict, IntegrityFault
+from archipel.core.errors import ArchipelError, Conflict, IntegrityFault, NotFound
 from archipel.db.repository import TenantScope
 from archipel.ingest.archiving import write_all
 from archipel.ingest.findings import Finding, Outcome, fatal, ko
@@ -149,6 +150,14 @@ def lock_unit(session: Session, tenant: int, unit_id: str) -> ArchiveUnit | None
     return session.scalars(query.with_for_update()).one_or_none()
 
 
+def lock_existing_unit(session: Session, tenant: int, unit_id: str) -> ArchiveUnit:
+    """The unit's index row, locked; NotFound when this tenant has no such unit (another tenant's too)."""
+    unit = lock_unit(session, tenant, unit_id)
+    if unit is None:
+        raise NotFound(f"archive unit {unit_id} not found in tenant {tenant}")
+    return unit
+
+
 def locked_at_version(session: Session, tenant: int, unit_id: str, version: int) -> ArchiveUnit:
     """The unit as step 1 saw it, or a Conflict if it changed or went away since."""
     unit = lock_unit(session, tenant, unit_id)
@@ -224,3 +233,59 @@ def tombstone(document: Document, operation_id: str, event: str, detail: str) ->
 def version_entry(tenant: int, document: Document) -> tuple[str, bytes]:
     """(offer key, bytes) of a unit document version."""
     return layout.unit_key(tenant, document["id"], document["version"]), encode(document)
+
+
+@dataclass
+class UnitEdit:
+    """One unit's change: its next document version, and the matching change of its index rows."""
+
+    document: Document
+    index: Callable[[Session, ArchiveUnit], None]
+    """Called in the final transaction with the unit's row locked at the version the edit was made from."""
+    code: str
+    """The event's code in the operation logbook (`FILING_TREE_UPDATE.MOVE.OK`)."""
+    detail: str
+
+
+UnitEditor = Callable[[Session, ArchiveUnit, Document, str], UnitEdit]
+"""Given the unit's locked row, its document at that version and the operation's id: the edit,
+or a refusal raised (which leaves no trace)."""
+
+UnitLocator = Callable[[Session, int, str], ArchiveUnit]
+"""Finds and locks the unit in step 1, refusing one this kind of change does not apply to."""
+
+
+def change_unit(
+    platform: Platform,
+    tenant: int,
+    operation_type: str,
+    unit_id: str,
+    editor: UnitEditor,
+    agent: str | None = None,
+    locate: UnitLocator = lock_existing_unit,
+) -> tuple[str, Document]:
+    """Runs one unit's change as an operation of `change_units`; its id and the unit's new document.
+
+    The unit is re-indexed in the final transaction with everything below it, because its
+    place or its rules decide the ancestors and inherited rules of its descendants.
+    """
+    made: list[UnitEdit] = []
+
+    def prepare(session: Session, operation_id: str) -> UnitsChange:
+        unit = locate(session, tenant, unit_id)
+        seen = unit.version
+        document = read_unit_document(platform.storage, tenant, unit_id, seen)
+        edit = editor(session, unit, document, operation_id)
+        made.append(edit)
+
+        def apply(session: Session) -> list[Finding]:
+            edit.index(session, locked_at_version(session, tenant, unit_id, seen))
+            session.flush()
+            index_units(session, tenant, [unit_id])
+            return [Finding(operation_type, Outcome.OK, f"unit {unit_id}: {edit.detail}", edit.code, unit_id)]
+
+        key, data = version_entry(tenant, edit.document)
+        return UnitsChange({key: data}, apply, f"unit {unit_id}: {edit.detail}")
+
+    operation_id = change_units(platform, tenant, operation_type, prepare, agent, source_name=unit_id)
+    return operation_id, made[0].document

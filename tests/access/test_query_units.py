@@ -313,6 +313,8 @@ def test_offsets_page_through_the_same_order(query_archive: QueryArchive) -> Non
         for item in search(query_archive, {"$filter": {**order, "$offset": offset, "$limit": 3}}).results
     ]
     assert pages == whole
+    beyond = search(query_archive, {"$filter": {**order, "$offset": 20}})
+    assert (beyond.results, beyond.total) == ([], 8)
 
 
 def test_a_scroll_id_belongs_to_its_query(query_archive: QueryArchive) -> None:
@@ -428,3 +430,20 @@ def test_a_tenant_never_sees_nor_counts_another_tenants_units(query_archive: Que
     roots = search(query_archive, {"$roots": [other_id], "$query": {"$depth": 0}}, tenant=1)
     by_id = search(query_archive, {"$query": {"$eq": {"#id": other_id}}}, tenant=1)
     assert roots.total == by_id.total == 0
+
+
+def test_the_total_is_counted_up_to_the_window_unless_every_match_is_asked(
+    query_archive: QueryArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archipel.access.query import search as search_module
+
+    monkeypatch.setattr(search_module, "MAX_WINDOW", 5)  # the 10,000 of production, made small
+    capped = search(query_archive, {"$filter": {"$limit": 2, "$scrollId": "START"}})
+    assert (capped.total, capped.total_exact) == (5, False)
+    assert capped.as_dict()["totalExact"] is False
+    following = search(query_archive, {"$filter": {"$limit": 2, "$scrollId": capped.scroll_id}})
+    assert (following.total, following.total_exact) == (5, False)  # kept from the scroll's start
+    exact = search(query_archive, {"$filter": {"$track_total_hits": True}})
+    assert (exact.total, exact.total_exact) == (8, True)
+    small = search(query_archive, {"$query": {"$exists": "Pages"}})
+    assert (small.total, small.total_exact) == (3, True)

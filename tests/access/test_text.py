@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from archipel.access.text import fold, search_terms, stem, unit_text_fields, words
+from archipel.access.text import (
+    MAX_TERMS,
+    MAX_WORD_LENGTH,
+    fold,
+    search_terms,
+    stem,
+    unit_text_fields,
+    words,
+)
 
 
 def test_folding_removes_accents_and_case_and_spells_out_ligatures() -> None:
@@ -50,3 +58,10 @@ def test_a_field_too_deep_for_the_index_still_counts_in_all() -> None:
     deep = "x" * 120
     content = {deep: {deep: "archives"}}
     assert unit_text_fields(content) == {"_all": "archiv"}
+
+
+def test_what_postgresql_could_not_index_is_left_out_on_both_engines() -> None:
+    assert words("a" * (MAX_WORD_LENGTH + 1) + " court") == ["court"]
+    long = unit_text_fields({"Description": " ".join(f"mot{index}" for index in range(MAX_TERMS + 10))})
+    assert len(long["Description"].split()) == len(long["_all"].split()) == MAX_TERMS
+    assert long["Description"].split()[-1] == f"mot{MAX_TERMS - 1}"

@@ -201,3 +201,18 @@ def test_a_renamed_tree_node_shows_every_version_and_each_securing(
     ]
     assert [item["number"] for item in report["securings"]] == [1, 2] and report["objects"] == []
     assert verify_bundle(target).ok
+
+
+def test_a_securing_file_no_offer_holds_intact_is_reported(platform: Platform, tmp_path: Path) -> None:
+    unit_id, _ = unit_with_object(platform)
+    for offer in platform.storage.offers:
+        (offer.root / layout.securing_key(1, 1)).write_bytes(b"{}\n")  # type: ignore[attr-defined]
+    target = tmp_path / "bundle.zip"
+    evidence = export(platform, unit_id, target)
+    faults = failed(evidence.checks)
+    assert {"copy of securing file 1 on offer-1", "copy of securing file 1 on offer-2", "securing 1"} <= set(
+        faults
+    )
+    assert "no token to check" in faults["timestamp 1"]
+    assert [item["number"] for item in evidence.report["securings"]] == [1]
+    assert {check.name for check in verify_bundle(target).failed()} >= {"securing 1", "timestamp 1"}

@@ -7,6 +7,7 @@ copy of it as someone holding the ZIP could, re-packing it with valid ZIP checks
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -270,3 +271,38 @@ def test_a_gutted_report_fails_as_one_check(bundle: Path, tmp_path: Path) -> Non
 
     (check,) = verify_bundle(repacked(bundle, tmp_path / "b.zip", {"report.json": edit_json(gut)})).checks
     assert (check.name, check.ok) == ("report", False) and "objects" in check.detail
+
+
+def test_the_objects_digests_are_sealed_in_the_logbook_at_ingest(bundle: Path) -> None:
+    report = report_of(bundle)
+    assert not any("SHA-512 are recorded at ingest in the database" in said for said in report["limitations"])
+    sealed = [json.loads(e["content"]["detail"]) for e in report["entries"] if e["content"].get("detail")]
+    assert {obj["sha512_database"] for obj in report["objects"]} <= {
+        item["sha512"] for detail in sealed for item in detail.get("objects", [])
+    }
+
+
+def test_a_binary_replaced_with_every_record_of_its_digest_but_the_sealed_one_is_caught(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """An attacker rewriting the database, the object group document and the report in step
+    still cannot move the digest time-stamped in the object group's ingest entry."""
+    report = report_of(bundle)
+    obj = report["objects"][0]
+    forged = b"%PDF-1.4 forged\n"
+    forged_digest = hashlib.sha512(forged).hexdigest()
+
+    def forge(document: dict[str, Any]) -> None:
+        for item in document["objects"]:
+            if item["id"] == obj["id"]:
+                item.update(sha512_database=forged_digest, sha512_document=forged_digest, size=len(forged))
+
+    verdict = verify_bundle(
+        repacked(
+            bundle, tmp_path / "forged.zip", {"report.json": edit_json(forge), obj["file"]: lambda _: forged}
+        )
+    )
+    assert not verdict.ok
+    failed = {check.name: check.detail for check in verdict.failed()}
+    name = f"binary {obj['id']} ({obj['usage']}_{obj['version']})"
+    assert "the logbook sealed SHA-512" in failed[name]

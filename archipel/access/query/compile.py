@@ -112,7 +112,7 @@ class Compiler:
             own = content_source(self.context, driver.field, instance)  # type: ignore[attr-defined]
             assert own.rows is not None
             rows = own.rows.where(value_predicate(self.context, own, driver))
-            condition = and_(*(inner.condition(item) for item in rest))
+            condition = and_(true(), *(inner.condition(item) for item in rest))
         else:
             whole = content_source(self.context, node.path, instance, below=True)
             assert whole.rows is not None

@@ -9,7 +9,7 @@ the caller may not see.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from archipel.access.query.compile import Compiler
 from archipel.access.query.cursor import Cursor, Ordering, SortColumn, fingerprint
 from archipel.access.query.facets import facet_buckets
-from archipel.access.query.nodes import Request, Tree
+from archipel.access.query.nodes import Page, Tree
 from archipel.access.query.parse import MAX_WINDOW, SCROLL_START, parse_request
-from archipel.access.query.projection import OBJECTS, UNITS, Projector
+from archipel.access.query.projection import BATCH, OBJECTS, UNITS, Projector
 from archipel.access.query.sources import Context, Resolver, object_source, smallest, unit_source
 from archipel.metadata.model import ArchiveUnit, DataObject
 
@@ -108,7 +108,6 @@ def _search(
     conditions = [compiler.condition(parsed.query), where if where is not None else true()]
     if parsed.tree is not None:
         conditions.append(collection.in_tree(compiler, parsed.tree))
-    matching = context.scope.select(collection.model).where(and_(*conditions))
     ordering = Ordering(
         tuple(
             SortColumn(smallest(context, collection.resolve(context, key.field)), key.descending)
@@ -121,62 +120,117 @@ def _search(
     )
     scroll = parsed.page.scroll
     cursor = None if scroll in (None, SCROLL_START) else Cursor.decode(scroll, bound_to, len(ordering.keys))
-
-    page = _page(matching, ordering, parsed, cursor, annotations)
-    rows = list(session.execute(page))
-    keys = len(ordering.keys)
-    results = collection.projector.results(context.scope, [row[0] for row in rows], fields)
-    for result, row in zip(results, rows, strict=True):
-        for index, name in enumerate(annotations):
-            result[name] = row[1 + keys + index]
+    pages = _Pages(
+        context,
+        collection,
+        context.scope.select(collection.model).where(and_(*conditions)),
+        ordering,
+        parsed.page,
+        annotations,
+    )
     if cursor:
-        total, exact = cursor.total, cursor.exact
+        rows, total, exact = pages.after(cursor), cursor.total, cursor.exact
     else:
-        total, exact = _count(session, matching, collection.identity, parsed.page.exact_total)
+        rows, total, exact = pages.first()
+
+    keys = len(ordering.keys)
+    records = pages.records([row[0] for row in rows])
+    results = collection.projector.results(context.scope, records, fields)
+    for result, record in zip(results, records, strict=True):
+        result.update((name, record._mapping[name]) for name in annotations)
     scroll_id = None
     if rows and len(rows) == parsed.page.limit:
         last = rows[-1]
-        scroll_id = Cursor(bound_to, tuple(last[1 : 1 + keys]), last[0].id, total, exact).encode()
+        scroll_id = Cursor(bound_to, tuple(last[1 : 1 + keys]), last[0], total, exact).encode()
     return SearchResult(
         total=total,
         total_exact=exact,
         results=results,
         facets={
-            facet.name: facet_buckets(compiler, matching, collection.identity, facet)
+            facet.name: facet_buckets(compiler, pages.matching, collection.identity, facet)
             for facet in parsed.facets
         },
         scroll_id=scroll_id,
     )
 
 
-def _count(
-    session: Session, matching: Select[Any], identity: ColumnElement[Any], exact: bool
-) -> tuple[int, bool]:
-    """The number of matches, counted up to the window (10,000) unless asked for every one.
+@dataclass(frozen=True)
+class _Pages:
+    """The statements that read a page of matches and count them.
 
-    As in the reference system (`$track_total_hits`): past the window only a scroll can read
-    on, and counting a million matches would cost more than the page itself.
+    A page row is the id and the sort values (for the next cursor), not the whole row: the
+    database sorts every match, and reading each one's description before keeping a hundred
+    would cost more than the search itself. `records` then reads the page's rows, with their
+    annotations.
     """
-    if exact:
-        return session.scalar(matching.with_only_columns(func.count())) or 0, True
-    window = matching.with_only_columns(identity).limit(MAX_WINDOW + 1).subquery()
-    counted = session.scalar(select(func.count()).select_from(window)) or 0
-    return min(counted, MAX_WINDOW), counted <= MAX_WINDOW
 
+    context: Context
+    collection: Collection
+    matching: Select[Any]
+    """The collection's rows the search selects (tenant, criteria, tree, restriction)."""
+    ordering: Ordering
+    page: Page
+    annotations: Mapping[str, ColumnElement[Any]]
 
-def _page(
-    matching: Select[Any],
-    ordering: Ordering,
-    parsed: Request,
-    cursor: Cursor | None,
-    annotations: Mapping[str, ColumnElement[Any]],
-) -> Select[Any]:
-    """The rows of the requested page, with their sort values (for the next cursor)."""
-    page = parsed.page
-    query = matching if cursor is None else matching.where(ordering.after(cursor.values, cursor.last_id))
-    columns = [key.expression for key in ordering.keys]
-    columns += [expression.label(name) for name, expression in annotations.items()]
-    return query.add_columns(*columns).order_by(*ordering.clauses()).offset(page.offset).limit(page.limit)
+    def first(self) -> tuple[list[Any], int, bool]:
+        """The page and the number of matches, counted up to the window (10,000) unless
+        `$track_total_hits` (as in the reference system: past the window only a scroll reads
+        on, and counting a million matches would cost more than the page).
+
+        One statement finds the matches (at most one more than the window) and sorts the page
+        out of them, so a search is evaluated once; only when there are more matches than the
+        window, those found are not all of them and the page is read again from every match.
+        """
+        identity = self.collection.identity
+        found = self.matching.with_only_columns(identity.label("id"))
+        if not self.page.exact_total:
+            found = found.limit(MAX_WINDOW + 1)
+        matches = found.cte("matches")
+        counted = select(func.count()).select_from(matches).scalar_subquery().label("matches")
+        if self.ordering.keys:  # sort values are read from the matching rows
+            within = self.context.scope.select(self.collection.model).join(matches, identity == matches.c.id)
+            rows = self._read(within, counted)
+        else:  # by id alone: the matches found hold it
+            rows = self._read(select(matches.c.id), counted, identity=matches.c.id)
+        if rows:
+            total = rows[0][-1]
+        elif self.page.offset == 0 and self.page.limit > 0:
+            total = 0
+        else:  # no page asked, or one beyond the last: count on its own
+            total = self.context.scope.session.scalar(select(func.count()).select_from(found.subquery())) or 0
+        if self.page.exact_total or total <= MAX_WINDOW:
+            return rows, total, True
+        return self._read(self.matching), MAX_WINDOW, False
+
+    def after(self, cursor: Cursor) -> list[Any]:
+        """The page following a scroll cursor."""
+        return self._read(self.matching.where(self.ordering.after(cursor.values, cursor.last_id)))
+
+    def _read(
+        self, rows: Select[Any], *extra: ColumnElement[Any], identity: ColumnElement[str] | None = None
+    ) -> list[Any]:
+        """Ids and sort values of the page out of `rows` (by default the collection's id)."""
+        ordering = self.ordering if identity is None else replace(self.ordering, identity=identity)
+        query = (
+            rows.with_only_columns(ordering.identity, *(key.expression for key in ordering.keys), *extra)
+            .order_by(*ordering.clauses())
+            .offset(self.page.offset)
+            .limit(self.page.limit)
+        )
+        return list(self.context.scope.session.execute(query))
+
+    def records(self, ids: list[str]) -> list[Any]:
+        """The whole rows of these ids, in this order, with their annotations (computed for
+        the page's rows only, not for every match). Plain rows, not ORM objects: nothing
+        here is changed, and a page may hold 10,000 of them."""
+        model, identity = self.collection.model, self.collection.identity
+        annotations = [expression.label(name) for name, expression in self.annotations.items()]
+        query = self.context.scope.select(model).with_only_columns(*model.__table__.columns, *annotations)
+        found: dict[str, Any] = {}
+        for start in range(0, len(ids), BATCH):
+            batch = query.where(identity.in_(ids[start : start + BATCH]))
+            found.update((row.id, row) for row in self.context.scope.session.execute(batch))
+        return [found[item] for item in ids]
 
 
 def _order(request: dict[str, Any]) -> Any:
