@@ -24,12 +24,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+    """Every statement is planned for its own parameters, never by a generic plan.
+
+    psycopg prepares a statement run five times, and PostgreSQL may then plan it once for any
+    parameters. For `tenant_id = $1 AND unit_id IN ($2, ... $501)` that generic plan reads the
+    whole tenant and filters the list (it cannot know how many rows a tenant has): measured
+    at 1.6 s instead of a few ms per batch on 200,000 rows, and an ingest slowing down as the
+    archive grows. Planning a statement costs well under a millisecond.
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET plan_cache_mode = force_custom_plan")
+    cursor.close()
+    dbapi_connection.commit()
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "connect", _postgres_session)
+    return engine
 
 
 class Database:

@@ -8,6 +8,7 @@ a criterion holds when *one* of the values satisfies it, and its negation (`$ne`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -54,12 +55,9 @@ class Compiler:
     def condition(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Everything):
             return true()
-        if isinstance(node, And):
-            return and_(*(self.condition(item) for item in node.items))
-        if isinstance(node, Or):
-            return or_(*(self.condition(item) for item in node.items))
-        if isinstance(node, Not):
-            return not_(or_(*(self.condition(item) for item in node.items)))
+        combined = boolean(node, self.condition)
+        if combined is not None:
+            return combined
         if isinstance(node, Match):
             return self._match(node)
         if isinstance(node, SubObject):
@@ -140,12 +138,9 @@ class _SubObjectCompiler:
     length: int
 
     def condition(self, node: Node) -> ColumnElement[bool]:
-        if isinstance(node, And):
-            return and_(*(self.condition(item) for item in node.items))
-        if isinstance(node, Or):
-            return or_(*(self.condition(item) for item in node.items))
-        if isinstance(node, Not):
-            return not_(or_(*(self.condition(item) for item in node.items)))
+        combined = boolean(node, self.condition)
+        if combined is not None:
+            return combined
         value = aliased(UnitField)
         field: str = node.field  # type: ignore[attr-defined]
         source = content_source(self.context, field, value, below=isinstance(node, Exists))
@@ -155,6 +150,20 @@ class _SubObjectCompiler:
             value.unit_id == self.instance.unit_id, func.substr(value.element, 1, self.length) == self.key
         )
         return source.rows.where(predicate, same_instance).exists()
+
+
+def boolean(node: Node, condition: Callable[[Node], ColumnElement[bool]]) -> ColumnElement[bool] | None:
+    """`$and`, `$or`, `$not` of the conditions `condition` makes of their items; None for a leaf.
+
+    Shared by the top-level compiler and the one inside `$subobject`, whose leaves differ.
+    """
+    if isinstance(node, And):
+        return and_(*(condition(item) for item in node.items))
+    if isinstance(node, Or):
+        return or_(*(condition(item) for item in node.items))
+    if isinstance(node, Not):
+        return not_(or_(*(condition(item) for item in node.items)))
+    return None
 
 
 def _driver(query: Node) -> tuple[Node | None, tuple[Node, ...]]:
