@@ -438,6 +438,7 @@ def load(database: Database, units: int, seed: int) -> Tree:
     rng = random.Random(seed)
     series, batches = generate(units, rng)
     written = 0
+    next_analyze = ANALYZE_FIRST
     started = time.perf_counter()
     for rows, links in batches:
         with database.unit_of_work() as session:
@@ -448,6 +449,9 @@ def load(database: Database, units: int, seed: int) -> Tree:
                 session.execute(insert(UnitRule), [_access_rule(row) for row in rows if rng.random() < 0.3])
             index_units(session, TENANT, [row["id"] for row in rows])
         written += len(rows)
+        if written >= next_analyze:  # as autovacuum does on a server (it is off on this machine)
+            analyze(database)
+            next_analyze = int(written * ANALYZE_GROWTH)
         elapsed = time.perf_counter() - started
         print(f"\r  {written:>9,} units indexed ({written / elapsed:,.0f}/s)", end="", flush=True)
     print()
@@ -628,6 +632,11 @@ def _explain(database: Database, slowest: tuple[float, str, Any]) -> None:
 
 # -- engines --------------------------------------------------------------------------------
 
+ANALYZE_FIRST = 5_000
+ANALYZE_GROWTH = 1.5
+"""Statistics are refreshed while loading each time the archive has grown by half: a planner
+without statistics reads a whole tenant to find 500 units (autovacuum's analyze keeps them
+fresh on a server; this machine's PostgreSQL runs without autovacuum)."""
 INDEX_TABLES = ("archive_units", "unit_parents", "unit_rules", "unit_fields", "unit_text", "unit_ancestors")
 
 

@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from archipel.access.dip_manifest import DipHeader
-from archipel.access.dip_package import Progress, WrittenPackage, write_package
+from archipel.access.dip_package import ManifestWriter, Progress, WrittenPackage, write_package
 from archipel.access.dip_plan import DipPlan, Refusal, plan_dip
 from archipel.access.dip_selection import check_query, select_units
 from archipel.access.scope import AccessScope
@@ -39,6 +41,7 @@ from archipel.ingest.findings import Finding, Outcome, worst
 from archipel.logbook.model import Operation
 from archipel.logbook.service import OperationLog
 from archipel.platform import Platform
+from archipel.seda.delivery import write_delivery
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,27 @@ DIGEST = "DIP_DIGEST"
 OPERATOR = "operator"
 """The requester and contract named for the server's operator, who works without a contract."""
 MAX_LOGGED_QUERY = 4_000
+
+
+@dataclass(frozen=True)
+class PackageKind:
+    """The names an export of units logs under and keeps its ZIP under: a DIP for a requester
+    (here), a transfer to another archive (`archipel.lifecycle.transfer`). Both select, plan,
+    write and check a package the same way; what they are called in the logbook differs."""
+
+    noun: str
+    operation: str
+    request: str
+    selection: str
+    object_refused: str
+    packaging: str
+    manifest: str
+    digest: str
+    folder: str
+    """Under the instance's work folder: where the ZIP waits for its download."""
+
+
+DIP = PackageKind("DIP", EXPORT_DIP, REQUEST, SELECTION, OBJECT_REFUSED, PACKAGING, MANIFEST, DIGEST, "dips")
 
 
 def no_progress(phase: str, done: int, total: int) -> None:
@@ -107,12 +131,14 @@ class DipResult:
 
 
 class DipService:
+    kind = DIP
+
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
 
     def path(self, tenant: int, operation_id: str) -> Path:
-        """Where the DIP of an operation is kept until downloaded."""
-        return self.platform.settings.work_dir / "dips" / str(tenant) / f"{operation_id}.zip"
+        """Where the package of an operation is kept until downloaded."""
+        return self.platform.settings.work_dir / self.kind.folder / str(tenant) / f"{operation_id}.zip"
 
     # -- before: the estimate and the request ---------------------------------------------------
 
@@ -128,15 +154,19 @@ class DipService:
             check_query(request.query)
         with self.platform.database.unit_of_work() as session:
             logbook = OperationLog(session, scope.tenant)
-            operation = logbook.start(EXPORT_DIP, agent=scope.agent)
+            operation = logbook.start(self.kind.operation, agent=scope.agent)
             contract = scope.contract_id or OPERATOR
-            message = f"DIP requested under access contract {contract}: {request.described()}"
-            logbook.record(operation.id, [Finding(REQUEST, Outcome.OK, message, target=scope.contract_id)])
+            message = f"{self.kind.noun} requested under access contract {contract}: {request.described()}"
+            logbook.record(
+                operation.id, [Finding(self.kind.request, Outcome.OK, message, target=scope.contract_id)]
+            )
             return operation.id
 
     def submit_background(self, scope: AccessScope, request: DipRequest) -> str:
         operation_id = self.submit(scope, request)
-        self.platform.tasks.submit(f"dip {operation_id}", self.run, scope, operation_id, request)
+        self.platform.tasks.submit(
+            f"{self.kind.folder} {operation_id}", self.run, scope, operation_id, request
+        )
         return operation_id
 
     # -- the export -----------------------------------------------------------------------------
@@ -148,10 +178,14 @@ class DipService:
         try:
             plan = self._plan(scope, request)
         except ArchipelError as refused:  # a query the search refuses, a selection too large
-            return self._close(scope, operation_id, [Finding(SELECTION, Outcome.KO, refused.message)])
+            return self._close(
+                scope, operation_id, [Finding(self.kind.selection, Outcome.KO, refused.message)]
+            )
         except Exception as error:
-            log.exception("DIP %s failed while selecting", operation_id)
-            failure = Finding(SELECTION, Outcome.FATAL, f"technical failure while selecting: {error}")
+            log.exception("%s %s failed while selecting", self.kind.noun, operation_id)
+            failure = Finding(
+                self.kind.selection, Outcome.FATAL, f"technical failure while selecting: {error}"
+            )
             return self._close(scope, operation_id, [failure])
         selection = self._selection_events(scope, plan)
         if not plan.units:
@@ -165,12 +199,20 @@ class DipService:
                 self._header(scope, operation_id, request),
                 self.path(scope.tenant, operation_id),
                 progress,
+                self._manifest_writer(scope, request),
             )
+            events = [
+                *_delivered(self.kind, plan, package),
+                *self._after_package(scope, operation_id, plan, package),
+            ]
         except Exception as error:
-            log.exception("DIP %s failed while packaging", operation_id)
-            failure = Finding(PACKAGING, Outcome.FATAL, f"technical failure while packaging, no DIP: {error}")
+            log.exception("%s %s failed while packaging", self.kind.noun, operation_id)
+            noun = self.kind.noun
+            failure = Finding(
+                self.kind.packaging, Outcome.FATAL, f"technical failure while packaging, no {noun}: {error}"
+            )
+            self.path(scope.tenant, operation_id).unlink(missing_ok=True)
             return self._close(scope, operation_id, [failure], plan=plan)
-        events = _delivered(plan, package)
         return self._close(
             scope,
             operation_id,
@@ -181,30 +223,44 @@ class DipService:
             path=package.path,
         )
 
+    def _manifest_writer(self, scope: AccessScope, request: DipRequest) -> ManifestWriter:
+        """How the package's manifest is written: a delivery reply, for a DIP."""
+        return write_delivery
+
+    def _after_package(
+        self, scope: AccessScope, operation_id: str, plan: DipPlan, package: WrittenPackage
+    ) -> list[Finding]:
+        """What is done once the ZIP is complete, before the operation closes (its events);
+        raising gives the package up. Nothing more for a DIP."""
+        return []
+
     def _plan(self, scope: AccessScope, request: DipRequest) -> DipPlan:
         with self.platform.database.unit_of_work() as session:
-            unit_ids = (
-                select_units(session, scope, request.query)
-                if request.query is not None
-                else list(request.unit_ids)
-            )
-            return plan_dip(session, scope, unit_ids)
+            return plan_dip(session, scope, self._selected(session, scope, request))
+
+    def _selected(self, session: Session, scope: AccessScope, request: DipRequest) -> list[str]:
+        """The ids of the units asked for, in order (a refusal raised is the selection's KO)."""
+        if request.query is not None:
+            return select_units(session, scope, request.query)
+        return list(request.unit_ids)
 
     def _selection_events(self, scope: AccessScope, plan: DipPlan) -> list[Finding]:
         contract = scope.contract_id or OPERATOR
         if not plan.units:
             message = f"the request selects no archive unit that access contract {contract} covers"
-            return [Finding(SELECTION, Outcome.KO, message, "EMPTY")]
+            return [Finding(self.kind.selection, Outcome.KO, message, "EMPTY")]
         summary = (
             f"{len(plan.units)} archive units selected under access contract {contract}: "
             f"{len(plan.binaries)} binaries ({plan.bytes} bytes) to deliver, "
             f"{len(plan.physical)} physical objects described, {len(plan.refusals)} objects left out"
         )
         refusals = [
-            Finding(OBJECT_REFUSED, Outcome.WARNING, refusal.reason, refusal.code, refusal.object_id)
+            Finding(
+                self.kind.object_refused, Outcome.WARNING, refusal.reason, refusal.code, refusal.object_id
+            )
             for refusal in plan.refusals
         ]
-        return [Finding(SELECTION, Outcome.OK, summary), *refusals]
+        return [Finding(self.kind.selection, Outcome.OK, summary), *refusals]
 
     def _record(self, scope: AccessScope, operation_id: str, events: list[Finding], plan: DipPlan) -> None:
         """The selection's events, and the size announced while the ZIP is being written."""
@@ -219,17 +275,20 @@ class DipService:
             )
 
     def _header(self, scope: AccessScope, operation_id: str, request: DipRequest) -> DipHeader:
-        with self.platform.database.unit_of_work() as session:
-            tenant = session.get(Tenant, scope.tenant)
-            agency = tenant.name if tenant is not None else f"tenant {scope.tenant}"
         return DipHeader(
             identifier=operation_id,
             date=utc_now(),
-            archival_agency=agency,
+            archival_agency=self.tenant_agency(scope.tenant),
             requester=request.requester or scope.agent or scope.contract_id or OPERATOR,
             request_identifier=request.request_identifier or operation_id,
             comment=request.comment,
         )
+
+    def tenant_agency(self, tenant: int) -> str:
+        """How the messages this archive writes name it: the tenant's name."""
+        with self.platform.database.unit_of_work() as session:
+            row = session.get(Tenant, tenant)
+            return row.name if row is not None else f"tenant {tenant}"
 
     def _close(
         self,
@@ -252,7 +311,9 @@ class DipService:
             operation.units = len(plan.units) if plan and delivered else 0
             operation.objects = len(plan.binaries) if plan and delivered else 0
             operation.total_bytes = package_size
-            message = _summary(operation, plan) if delivered else _failure(outcome, events)
+            message = (
+                _summary(self.kind, operation, plan) if delivered else _failure(self.kind, outcome, events)
+            )
             logbook.finish(operation, outcome, message)
             result = DipResult(
                 operation_id,
@@ -276,7 +337,9 @@ class DipService:
             logbook = OperationLog(session, scope.tenant)
             operation = self._owned(logbook, scope, operation_id)
             events = logbook.events(operation_id)
-        digest = next((event.message.rsplit(": ", 1)[1] for event in events if event.step == DIGEST), None)
+        digest = next(
+            (event.message.rsplit(": ", 1)[1] for event in events if event.step == self.kind.digest), None
+        )
         return {
             "operation_id": operation.id,
             "status": operation.status,
@@ -288,20 +351,25 @@ class DipService:
             "bytes": operation.total_bytes,
             "digest": digest,
             "digest_algorithm": "SHA-512" if digest else None,
-            "refused": sum(1 for event in events if event.step == OBJECT_REFUSED),
+            "refused": sum(1 for event in events if event.step == self.kind.object_refused),
         }
 
     def package(self, scope: AccessScope, operation_id: str) -> Path:
         """The ZIP of a finished export of this tenant and contract (Conflict while not ready)."""
         with self.platform.database.unit_of_work() as session:
             operation = self._owned(OperationLog(session, scope.tenant), scope, operation_id)
+        noun = self.kind.noun
         if operation.status != "DONE":
-            raise Conflict(f"DIP {operation_id} is still being built: try again later")
+            raise Conflict(f"{noun} {operation_id} is still being built: try again later")
         if operation.outcome not in (Outcome.OK.value, Outcome.WARNING.value):
-            raise Conflict(f"DIP {operation_id} ended {operation.outcome}: no package ({operation.message})")
+            raise Conflict(
+                f"{noun} {operation_id} ended {operation.outcome}: no package ({operation.message})"
+            )
         path = self.path(scope.tenant, operation_id)
         if not path.is_file():
-            raise NotFound(f"DIP {operation_id} is no longer kept here (the command line hands its ZIP over)")
+            raise NotFound(
+                f"{noun} {operation_id} is no longer kept here (the command line hands its ZIP over)"
+            )
         return path
 
     def _ready(self, scope: AccessScope, operation: Operation) -> bool:
@@ -313,25 +381,30 @@ class DipService:
 
     def _owned(self, logbook: OperationLog, scope: AccessScope, operation_id: str) -> Operation:
         """The export if it is this tenant's and was made under the caller's contract."""
+        noun = self.kind.noun
         operation = logbook.scope.find(Operation, id=operation_id)
-        if operation is None or operation.type != EXPORT_DIP:
-            raise NotFound(f"DIP {operation_id} not found in tenant {scope.tenant}")
-        request = next((event for event in logbook.events(operation_id) if event.step == REQUEST), None)
+        if operation is None or operation.type != self.kind.operation:
+            raise NotFound(f"{noun} {operation_id} not found in tenant {scope.tenant}")
+        request = next(
+            (event for event in logbook.events(operation_id) if event.step == self.kind.request), None
+        )
         if request is None or request.target != scope.contract_id:
             raise NotFound(
-                f"DIP {operation_id} not found under access contract {scope.contract_id or OPERATOR}"
+                f"{noun} {operation_id} not found under access contract {scope.contract_id or OPERATOR}"
             )
         return operation
 
 
-def _delivered(plan: DipPlan, package: WrittenPackage) -> list[Finding]:
-    """The events of a DIP written: what it holds, its manifest's schema check, its digest."""
+def _delivered(kind: PackageKind, plan: DipPlan, package: WrittenPackage) -> list[Finding]:
+    """The events of a package written: what it holds, its manifest's schema check, its digest."""
     manifest = package.manifest
     if manifest.official:
-        checked = Finding(MANIFEST, Outcome.OK, f"manifest valid against the SEDA {manifest.version} XSD")
+        checked = Finding(
+            kind.manifest, Outcome.OK, f"manifest valid against the SEDA {manifest.version} XSD"
+        )
     else:
         checked = Finding(
-            MANIFEST,
+            kind.manifest,
             Outcome.WARNING,
             f"manifest in SEDA {manifest.version}, valid with SEDA's extension points open: units carry "
             f"extension elements their transfer wrote ({'; '.join(manifest.errors[:3])})",
@@ -340,23 +413,23 @@ def _delivered(plan: DipPlan, package: WrittenPackage) -> list[Finding]:
         f"{len(plan.units)} units, {package.objects} binaries ({package.content_bytes} bytes) written, "
         "each checked against its SHA-512"
     )
-    digest = f"SHA-512 of the DIP ({package.size} bytes): {package.sha512}"
+    digest = f"SHA-512 of the {kind.noun} ({package.size} bytes): {package.sha512}"
     return [
-        Finding(PACKAGING, Outcome.OK, written),
+        Finding(kind.packaging, Outcome.OK, written),
         checked,
-        Finding(DIGEST, Outcome.OK, digest, target=package.path.name),
+        Finding(kind.digest, Outcome.OK, digest, target=package.path.name),
     ]
 
 
-def _failure(outcome: Outcome, events: list[Finding]) -> str:
+def _failure(kind: PackageKind, outcome: Outcome, events: list[Finding]) -> str:
     reasons = [event.message for event in events if event.outcome.rank >= Outcome.KO.rank]
-    return f"no DIP ({outcome.value})" + (f": {reasons[0]}" if reasons else "")
+    return f"no {kind.noun} ({outcome.value})" + (f": {reasons[0]}" if reasons else "")
 
 
-def _summary(operation: Operation, plan: DipPlan | None) -> str:
+def _summary(kind: PackageKind, operation: Operation, plan: DipPlan | None) -> str:
     refused = len(plan.refusals) if plan else 0
     left_out = f", {refused} object{'s' if refused > 1 else ''} left out" if refused else ""
     return (
-        f"DIP ready: {operation.units} units, {operation.objects} binaries, "
+        f"{kind.noun} ready: {operation.units} units, {operation.objects} binaries, "
         f"{operation.total_bytes} bytes{left_out}"
     )

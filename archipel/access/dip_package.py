@@ -31,7 +31,7 @@ from archipel.core.digests import CHUNK, digest_file
 from archipel.core.errors import IntegrityFault
 from archipel.metadata.model import DataObject
 from archipel.platform import Platform
-from archipel.seda.delivery import DeliveryManifest, write_delivery
+from archipel.seda.delivery import DeliveryManifest, DeliveryMessage, write_delivery
 
 MANIFEST_NAME = "manifest.xml"
 CONTENT_FOLDER = "Content"
@@ -40,6 +40,8 @@ _SAFE_EXTENSION = re.compile(r"^\.[A-Za-z0-9]{1,12}$")
 
 Progress = Callable[[str, int, int], None]
 """`(phase, done, total)`: phases `objects` and `bytes`."""
+ManifestWriter = Callable[[DeliveryMessage], DeliveryManifest]
+"""Writes the package's message: a delivery reply for a DIP, an ArchiveTransfer for a transfer."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ def write_package(
     header: DipHeader,
     target: Path,
     progress: Progress,
+    write_manifest: ManifestWriter = write_delivery,
 ) -> WrittenPackage:
     """Writes the ZIP at `target` (atomically); raises on any failure, leaving nothing behind."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +89,7 @@ def write_package(
                 written[obj.id] = name
                 progress("objects", index, len(plan.binaries))
             with platform.database.unit_of_work() as session:
-                manifest = write_delivery(delivery_message(session, scope, plan, header, written))
+                manifest = write_manifest(delivery_message(session, scope, plan, header, written))
             info = zipfile.ZipInfo(MANIFEST_NAME, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, manifest.xml)

@@ -48,6 +48,13 @@ COMPUTED_RULE_FIELDS = frozenset({"EndDate"})
 """Fields the archive adds to each rule of a unit's `Management` at ingest (the end date it
 computed from the rules referential); SEDA has no place for them in a rule category."""
 MAX_REPORTED_ERRORS = 20
+CODE_LIST_VERSIONS = {
+    "ReplyCodeListVersion": "ReplyCodeListVersion0",
+    "MessageDigestAlgorithmCodeListVersion": "MessageDigestAlgorithmCodeListVersion0",
+    "FileFormatCodeListVersion": "PRONOM",
+}
+"""The code lists the messages this archive writes use: SEDA's reply codes, its digest
+algorithm names, PRONOM for formats."""
 
 
 XML_ID_PREFIXES = {"unit": "AU", "group": "GOT", "binary": "BDO", "physical": "PDO"}
@@ -168,9 +175,17 @@ def write_delivery(
 ) -> DeliveryManifest:
     """The message in the first version whose official XSD accepts it; else the first version,
     valid with SEDA's extension points open (a unit carries extension elements)."""
+    return write_message(lambda version: build_delivery(message, version), versions)
+
+
+def write_message(
+    build: Callable[[str], bytes], versions: Sequence[str] = VERSION_PREFERENCE
+) -> DeliveryManifest:
+    """What `write_delivery` does, for any message `build` writes in a given SEDA version
+    (a delivery, a transfer to another archive)."""
     first: tuple[bytes, list[str]] | None = None
     for version in versions:
-        xml = build_delivery(message, version)
+        xml = build(version)
         errors = official_errors(xml, version)
         if not errors:
             return DeliveryManifest(xml, version, official=True)
@@ -218,12 +233,8 @@ def _message_document(message: DeliveryMessage) -> dict[str, Any]:
         {
             "Date": iso(message.date),
             "MessageIdentifier": message.identifier,
-            "CodeListVersions": {
-                "ReplyCodeListVersion": "ReplyCodeListVersion0",
-                "MessageDigestAlgorithmCodeListVersion": "MessageDigestAlgorithmCodeListVersion0",
-                "FileFormatCodeListVersion": "PRONOM",
-            },
-            "DataObjectPackage": _package(message),
+            "CodeListVersions": dict(CODE_LIST_VERSIONS),
+            "DataObjectPackage": package_document(message),
             "ReplyCode": "OK",
             "MessageRequestIdentifier": message.request_identifier,
             "UnitIdentifier": list(message.units),
@@ -234,7 +245,8 @@ def _message_document(message: DeliveryMessage) -> dict[str, Any]:
     return document
 
 
-def _package(message: DeliveryMessage) -> dict[str, Any]:
+def package_document(message: DeliveryMessage) -> dict[str, Any]:
+    """The `DataObjectPackage` of the message: its object groups and its units, nested."""
     groups: dict[str, list[DeliveredObject]] = {}
     for obj in message.objects:
         groups.setdefault(obj.group_id, []).append(obj)
