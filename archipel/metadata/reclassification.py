@@ -9,7 +9,8 @@ then re-indexes the unit and everything below it, so their ancestors and inherit
 
 Where a unit may go is the ingest's rule (`ATTACHABLE_UNDER`): archives go under nodes of
 filing trees and plans and under other archives, a filing-tree node under a node, a plan's
-node under a plan's. Nothing may go under itself or below itself (a cycle). Moving a
+node under a plan's. Nothing may go under itself or below itself (a cycle). A unit under
+hold (gel) does not move, nor does a unit above one. Moving a
 filing-tree node (`archipel.metadata.tree.move_node`) is the same change, to one parent.
 """
 
@@ -22,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from archipel.access.model import UnitAncestor
 from archipel.core.errors import ArchipelError, Conflict, InvalidRequest, NotFound
 from archipel.db.repository import TenantScope
 from archipel.ingest.workflow import ATTACHABLE_UNDER, UNIT_TYPES
+from archipel.lifecycle.holds import refuse_if_held
 from archipel.metadata.model import ArchiveUnit, UnitParent
 from archipel.metadata.repository import UnitRepository
 from archipel.metadata.versioning import Document, UnitEdit, change_unit, next_version
@@ -95,6 +98,7 @@ def reclassify(
             _existing(session, tenant, parent_id)
         for parent_id in attaching:
             check_place(session, tenant, unit, parent_id, ReclassificationRefused)
+        refuse_held_branch(session, tenant, unit.id, OPERATION.lower())
 
     def editor(session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> UnitEdit:
         check(session, unit)
@@ -135,6 +139,18 @@ def _existing(session: Session, tenant: int, unit_id: str) -> ArchiveUnit:
 
 
 # -- shared with the moves of filing-tree nodes -------------------------------------------------
+
+
+def refuse_held_branch(session: Session, tenant: int, unit_id: str, action: str) -> None:
+    """A unit under hold is not moved, nor is a unit above one: the move would change the
+    held unit's place and the rules it inherits (`UnitHeld`, a Conflict)."""
+    below = (
+        TenantScope(session, tenant)
+        .select(UnitAncestor)
+        .where(UnitAncestor.ancestor_id == unit_id)
+        .with_only_columns(UnitAncestor.unit_id)
+    )
+    refuse_if_held(session, tenant, [unit_id, *session.scalars(below)], action)
 
 
 def current_parents(session: Session, tenant: int, unit_id: str) -> list[str]:

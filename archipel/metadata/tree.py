@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session
 from archipel.core.errors import Conflict, InvalidRequest
 from archipel.db.repository import TenantScope
 from archipel.metadata.model import ArchiveUnit, UnitParent, UnitRule
-from archipel.metadata.reclassification import WORKFLOW_OF, check_place, current_parents, parents_edit
+from archipel.metadata.reclassification import (
+    WORKFLOW_OF,
+    check_place,
+    current_parents,
+    parents_edit,
+    refuse_held_branch,
+)
 from archipel.metadata.repository import UnitRepository
 from archipel.metadata.versioning import (
     Document,
@@ -237,6 +243,7 @@ def move_node(
     def check(session: Session, unit: ArchiveUnit) -> None:
         for parent_id in parents:
             check_place(session, tenant, unit, parent_id, Conflict)
+        refuse_held_branch(session, tenant, unit.id, "move")
 
     def editor(session: Session, unit: ArchiveUnit, document: Document, operation_id: str) -> UnitEdit:
         check(session, unit)
