@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from archipel import __version__
 from archipel.api import errors
 from archipel.api.routes import audits, dips, ingests, logbooks, operations, referentials, trees, units
+from archipel.api.routes import eliminations as elimination_routes
 from archipel.api.routes import evidence as evidence_routes
 from archipel.api.routes import reclassification as reclassification_routes
 from archipel.logbook.scheduler import start_securing_scheduler
@@ -43,6 +44,7 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     for module in (ingests, operations, units, referentials, trees, audits, logbooks, dips, evidence_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(reclassification_routes.router, prefix=API_PREFIX)
+    app.include_router(elimination_routes.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/status", tags=["status"], summary="Liveness: no credentials needed")
     def status() -> dict[str, str]:

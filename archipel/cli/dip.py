@@ -52,7 +52,7 @@ def export(
     json_: JsonOpt = False,
 ) -> None:
     """Export the units a query selects as a DIP (exit 1 if the export failed)."""
-    request = DipRequest(query=_request(query), requester=requester, request_identifier=request_id)
+    request = DipRequest(query=query_request(query), requester=requester, request_identifier=request_id)
     with tenant_instance(tenant) as instance:
         with instance.database.unit_of_work() as session:
             scope = _scope(session, tenant, contract)
@@ -72,7 +72,7 @@ def export(
         raise typer.Exit(1)
 
 
-def _request(text: str) -> dict[str, Any]:
+def query_request(text: str) -> dict[str, Any]:
     """`--query`: a JSON search request, `@FILE` holding one, or plain words."""
     source = text
     if text.startswith("@"):

@@ -20,6 +20,7 @@ from archipel.admin import service as admin
 from archipel.cli import access as access_cli
 from archipel.cli.audit import audit_app
 from archipel.cli.dip import dip_app
+from archipel.cli.elimination import elimination_app
 from archipel.cli.evidence import evidence_app
 from archipel.cli.evidence import verify as verify_bundle_command
 from archipel.cli.filing import tree_app
@@ -65,6 +66,7 @@ app.add_typer(logbook_app, name="logbook")
 app.add_typer(evidence_app, name="evidence")
 app.command("verify")(verify_bundle_command)
 app.command("reclassify")(reclassify_command)
+app.add_typer(elimination_app, name="elimination")
 
 _state: dict[str, Any] = {"debug": False, "home": None}
 

@@ -6,6 +6,7 @@ Alembic's autogeneration and the migration tests read the schema from here.
 from archipel.access.model import AccessRecord, UnitAncestor, UnitEffectiveRule, UnitField, UnitText
 from archipel.admin.model import ApiKey, Organisation, Tenant
 from archipel.db.base import Base
+from archipel.lifecycle.model import EliminationAnalysis, EliminationRequest
 from archipel.logbook.model import (
     ChainEntry,
     ChainHead,
@@ -26,6 +27,8 @@ __all__ = [
     "ChainEntry",
     "ChainHead",
     "DataObject",
+    "EliminationAnalysis",
+    "EliminationRequest",
     "LifecycleEntry",
     "LogbookEvent",
     "LogbookSecuring",

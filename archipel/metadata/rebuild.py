@@ -241,6 +241,8 @@ def _index_tenant(platform: Platform, document: dict[str, Any], report: RebuildR
 
 def _index_group(offer: Offer, parsed: LayoutKey, key: str, batches: _Batches, report: RebuildReport) -> None:
     document = _read_json(offer, key)
+    if document.get("deleted"):
+        return  # a tombstone: the group was eliminated or handed on (archipel.lifecycle)
     created = _when(document["created"])
     batches.add(
         parsed.tenant,

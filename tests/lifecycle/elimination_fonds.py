@@ -21,9 +21,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from access.access_archive import _ingest
+
 from archipel.collect.sip_builder import SEDA21, ZIP_DATE, manifest_xml, unit_element, write_manifest
-from archipel.ingest.findings import Outcome
-from archipel.ingest.service import IngestService
 from archipel.metadata.model import ArchiveUnit
 from archipel.platform import Platform
 
@@ -141,11 +141,7 @@ def ingest_fonds(platform: Platform, folder: Path, tenant: int = 1) -> Fonds:
             transferring_agency="Service_versant",
         )
         write_manifest(archive, manifest.replace(SEDA21.encode(), SEDA22.encode()))
-    service = IngestService(platform)
-    operation_id = service.submit(tenant, sip, agent="test")
-    result = service.run(tenant, operation_id)
-    assert result.outcome in (Outcome.OK, Outcome.WARNING), result
+    by_title = _ingest(platform, sip, tenant)
     with platform.database.unit_of_work() as session:
-        rows = session.query(ArchiveUnit).filter_by(tenant_id=tenant, operation_id=operation_id)
-        by_title = {unit.title: unit.id for unit in rows}
+        operation_id = session.get(ArchiveUnit, (tenant, by_title[ROLES["file.a"]])).operation_id
     return Fonds(operation_id, {role: by_title[title] for role, title in ROLES.items()})
