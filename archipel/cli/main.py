@@ -28,6 +28,8 @@ from archipel.cli.logbook import logbook_app
 from archipel.cli.output import emit_json, err, fail, out, print_findings, table
 from archipel.cli.reclassify import reclassify as reclassify_command
 from archipel.cli.referential import referential_app
+from archipel.cli.update import recompute as recompute_command
+from archipel.cli.update import update as update_command
 from archipel.core import errors
 from archipel.core.digests import digest_file
 from archipel.ingest.findings import Outcome
@@ -67,6 +69,8 @@ app.add_typer(evidence_app, name="evidence")
 app.command("verify")(verify_bundle_command)
 app.command("reclassify")(reclassify_command)
 app.add_typer(elimination_app, name="elimination")
+app.command("update")(update_command)
+access_cli.rules_app.command("recompute")(recompute_command)
 
 _state: dict[str, Any] = {"debug": False, "home": None}
 

@@ -27,14 +27,10 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from archipel.access.indexing import index_units
 from archipel.core.clock import utc_now
-from archipel.core.digests import sha512_bytes
 from archipel.core.errors import Conflict, IntegrityFault
-from archipel.db.repository import TenantScope
 from archipel.ingest.context import Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.elimination_certificate import certificate, certificate_files
@@ -42,19 +38,13 @@ from archipel.lifecycle.elimination_request import Actor, Status, closed_on_fail
 from archipel.lifecycle.elimination_verdicts import judge
 from archipel.lifecycle.holds import refuse_if_held
 from archipel.lifecycle.model import EliminationRequest
+from archipel.lifecycle.purge import apply_purge, copies_left, delete_binaries, plan_purge, unit_trace
 from archipel.logbook.service import OperationLog
-from archipel.metadata.documents import OBJECT_GROUP_SCHEMA, encode
-from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup, UnitParent, UnitRule
+from archipel.metadata.model import DataObject
 from archipel.metadata.versioning import (
     Document,
     UnitsChange,
     change_units,
-    lock_existing_unit,
-    locked_at_version,
-    next_version,
-    read_unit_document,
-    tombstone,
-    version_entry,
 )
 from archipel.storage import layout
 
@@ -158,38 +148,28 @@ class EliminationService:
                 raise Conflict(f"elimination request {request_id} is {request.status}, no longer approved")
             ids = _unit_ids(request)
             _refuse_kept(session, tenant, ids)
-            versions = {unit_id: lock_existing_unit(session, tenant, unit_id).version for unit_id in ids}
             lines = {line["id"]: line for line in request.units}
-            groups = _groups_of(session, tenant, ids)
-            documents: dict[str, bytes] = {}
-            traces = []
-            for unit_id in ids:
-                document = read_unit_document(storage, tenant, unit_id, versions[unit_id])
-                objects = groups.get(document.get("object_group") or "", [])
-                trace = unit_trace(document, lines[unit_id], objects)
-                gone = tombstone(
-                    document, operation_id, LIFECYCLE_EVENT, f"eliminated (request {request_id})"
-                )
-                gone["elimination"] = {"request_id": request_id, **trace}
-                key, data = version_entry(tenant, gone)
-                documents[key] = data
-                traces.append(trace)
-            rows = _group_rows(session, tenant, groups)
-            for group in rows:
-                documents.update(_group_tombstone(tenant, group, groups[group.id], operation_id, request_id))
-            binaries = [
-                layout.object_key(tenant, obj.id)
-                for objects in groups.values()
-                for obj in objects
-                if obj.sha512
-            ]
+
+            def describe(document: Document, objects: list[DataObject]) -> dict[str, Any]:
+                return {**unit_trace(document, objects), **_appraisal(lines[document["id"]])}
+
+            purge = plan_purge(
+                session,
+                storage,
+                tenant,
+                ids,
+                operation_id,
+                LIFECYCLE_EVENT,
+                f"eliminated (request {request_id})",
+                describe,
+                ACTION,
+                {"request_id": request_id},
+            )
+            traces, groups, binaries = purge.traces, purge.groups, purge.binaries
 
             def apply(session: Session) -> list[Finding]:
                 _refuse_kept(session, tenant, ids)
-                for unit_id in ids:
-                    locked_at_version(session, tenant, unit_id, versions[unit_id])
-                _delete_index_rows(session, tenant, ids, list(groups))
-                index_units(session, tenant, ids)
+                apply_purge(session, tenant, purge)
                 request = get_request(session, tenant, request_id)
                 request.status = Status.RUNNING.value
                 request.units_operation_id, request.trace = operation_id, traces
@@ -207,7 +187,7 @@ class EliminationService:
                 f"{len(ids)} unit(s) and {len(groups)} object group(s) of elimination request {request_id} "
                 f"eliminated from the index; {len(binaries)} binaries to delete from every offer"
             )
-            return UnitsChange(documents, apply, message)
+            return UnitsChange(purge.documents, apply, message)
 
         return prepare
 
@@ -216,25 +196,22 @@ class EliminationService:
     def _delete_binaries(self, tenant: int, operation_id: str, request_id: str, progress: Progress) -> None:
         with self.platform.database.unit_of_work() as session:
             pending = list(get_request(session, tenant, request_id).objects_pending)
-        total, done = len(pending), 0
+        total = len(pending)
         progress(OBJECTS, 0, total)
-        while pending:
-            batch, pending = pending[:BATCH], pending[BATCH:]
-            with self.platform.database.unit_of_work() as session:
-                _refuse_indexed(session, tenant, batch)
-            for key in batch:
-                self.platform.storage.delete(key)
-            done += len(batch)
+
+        def deleted(left: list[str], done: int) -> None:
             with self.platform.database.unit_of_work() as session:
                 request = get_request(session, tenant, request_id)
-                request.objects_pending = list(pending)
-                request.objects_deleted += len(batch)
+                request.objects_deleted += len(request.objects_pending) - len(left)
+                request.objects_pending = list(left)
                 operation = OperationLog(session, tenant).get(operation_id)
                 operation.objects = done
                 operation.message = (
                     f"elimination running: {done} of {total} binaries deleted from every offer"
                 )
             progress(OBJECTS, done, total)
+
+        done = delete_binaries(self.platform, tenant, pending, deleted)
         offers = ", ".join(offer.name for offer in self.platform.storage.offers)
         self._record(
             tenant, operation_id, Finding(OBJECTS_STEP, Outcome.OK, f"{done} binaries deleted from {offers}")
@@ -244,21 +221,11 @@ class EliminationService:
         """Every binary of every eliminated unit absent from every offer, else IntegrityFault."""
         with self.platform.database.unit_of_work() as session:
             traces = list(get_request(session, tenant, request_id).trace)
-        keys = [
-            layout.object_key(tenant, obj["id"])
-            for trace in traces
-            for obj in trace["objects"]
-            if obj["sha512"]
-        ]
-        left = [
-            f"{offer.name}: {key}"
-            for key in keys
-            for offer in self.platform.storage.offers
-            if offer.exists(key)
-        ]
+        left = copies_left(self.platform, tenant, traces)
         if left:
             raise IntegrityFault(f"{len(left)} copies still on the offers after deletion: {left[0]}")
-        message = f"{len(keys)} binaries absent from every offer"
+        count = sum(1 for trace in traces for obj in trace["objects"] if obj["sha512"])
+        message = f"{count} binaries absent from every offer"
         self._record(tenant, operation_id, Finding(CHECK_STEP, Outcome.OK, message))
 
     def _certify(self, tenant: int, operation_id: str, request_id: str) -> EliminationReport:
@@ -320,111 +287,11 @@ def _refuse_kept(session: Session, tenant: int, ids: list[str]) -> None:
         )
 
 
-def _groups_of(session: Session, tenant: int, ids: list[str]) -> dict[str, list[DataObject]]:
-    """Object group id → its objects, for the groups of these units."""
-    scope = TenantScope(session, tenant)
-    query = scope.select(ArchiveUnit).where(ArchiveUnit.id.in_(ids), ArchiveUnit.object_group_id.is_not(None))
-    group_ids = sorted(set(session.scalars(query.with_only_columns(ArchiveUnit.object_group_id))))
-    groups: dict[str, list[DataObject]] = {group_id: [] for group_id in group_ids}
-    if group_ids:
-        objects = scope.select(DataObject).where(DataObject.object_group_id.in_(group_ids))
-        for obj in session.scalars(objects.order_by(DataObject.id)):
-            groups[obj.object_group_id].append(obj)
-    return groups
-
-
-def _group_rows(session: Session, tenant: int, groups: dict[str, list[DataObject]]) -> list[ObjectGroup]:
-    if not groups:
-        return []
-    query = TenantScope(session, tenant).select(ObjectGroup).where(ObjectGroup.id.in_(list(groups)))
-    return list(session.scalars(query.order_by(ObjectGroup.id)))
-
-
-def _object_trace(obj: DataObject) -> dict[str, Any]:
-    return {"id": obj.id, "usage": obj.usage, "version": obj.version, "size": obj.size, "sha512": obj.sha512}
-
-
-def unit_trace(document: Document, line: dict[str, Any], objects: list[DataObject]) -> dict[str, Any]:
-    """What is kept of an eliminated unit: who it was, its dates and rules, and the digests that prove it."""
+def _appraisal(line: dict[str, Any]) -> dict[str, Any]:
+    """What the request said of the unit's dates and appraisal rule, kept in its trace."""
     return {
-        "id": document["id"],
-        "title": document.get("title"),
-        "level": document.get("level"),
-        "originating_agency": document.get("originating_agency"),
-        "operation_id": document.get("operation_id"),
         "start_date": line.get("start_date") or None,
         "end_date": line.get("end_date") or None,
         "appraisal_rule": line.get("appraisal_rule"),
         "appraisal_end": line.get("appraisal_end") or None,
-        "rules": list(document.get("rules") or []),
-        "document_version": document["version"],
-        "document_sha512": sha512_bytes(encode(document)),
-        "object_group": document.get("object_group"),
-        "objects": [_object_trace(obj) for obj in objects],
     }
-
-
-def _group_tombstone(
-    tenant: int, group: ObjectGroup, objects: list[DataObject], operation_id: str, request_id: str
-) -> dict[str, bytes]:
-    """The object group's last version: a tombstone naming the objects deleted and their digests.
-
-    Built from the index row (its earlier versions, with their lifecycle, stay on the offers).
-    `objects` is empty so a rebuild that reads it as a group restores no object of it.
-    """
-    base: Document = {"id": group.id, "version": group.version, "lifecycle": []}
-    final = next_version(base, operation_id, LIFECYCLE_EVENT, f"eliminated (request {request_id})")
-    document = {
-        "schema": OBJECT_GROUP_SCHEMA,
-        "tenant": tenant,
-        "id": group.id,
-        "version": final["version"],
-        "manifest_id": group.manifest_id,
-        "operation_id": group.operation_id,
-        "created": group.created.isoformat(),
-        "updated": final["updated"],
-        "deleted": True,
-        "deleted_by": operation_id,
-        "objects": [],
-        "eliminated_objects": [_object_trace(obj) for obj in objects],
-        "lifecycle": final["lifecycle"],
-    }
-    return {layout.object_group_key(tenant, group.id, final["version"]): encode(document)}
-
-
-def _delete_index_rows(session: Session, tenant: int, ids: list[str], group_ids: list[str]) -> None:
-    """Links, rules, units, then objects and groups (foreign keys first); the caller re-indexes."""
-    scope = TenantScope(session, tenant)
-    newcomers = (
-        scope.select(UnitParent)
-        .where(UnitParent.parent_id.in_(ids), UnitParent.unit_id.not_in(ids))
-        .with_only_columns(UnitParent.unit_id),
-        scope.select(ArchiveUnit)
-        .where(ArchiveUnit.object_group_id.in_(group_ids), ArchiveUnit.id.not_in(ids))
-        .with_only_columns(ArchiveUnit.id),
-    )
-    for query, what in zip(newcomers, ("is now under a unit", "now holds an object group"), strict=True):
-        unit_id = session.scalars(query).first()
-        if unit_id is not None:
-            raise Conflict(f"unit {unit_id} {what} of the request: analyse again")
-    for model, column, keys in (
-        (UnitParent, UnitParent.unit_id, ids),
-        (UnitRule, UnitRule.unit_id, ids),
-        (ArchiveUnit, ArchiveUnit.id, ids),
-        (DataObject, DataObject.object_group_id, group_ids),
-        (ObjectGroup, ObjectGroup.id, group_ids),
-    ):
-        session.execute(delete(model).where(model.tenant_id == tenant, column.in_(keys)))
-
-
-def _refuse_indexed(session: Session, tenant: int, keys: list[str]) -> None:
-    """A binary still in the index is in use: it is never deleted (IntegrityFault stops the run)."""
-    ids = [layout.parse_key(key).id for key in keys]
-    still = session.scalars(
-        TenantScope(session, tenant)
-        .select(DataObject)
-        .where(DataObject.id.in_(ids))
-        .with_only_columns(DataObject.id)
-    ).first()
-    if still is not None:
-        raise IntegrityFault(f"object {still} is still indexed: it is not deleted")

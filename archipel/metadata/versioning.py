@@ -77,22 +77,67 @@ def change_units(
     with platform.database.unit_of_work() as session:
         operation_id = OperationLog(session, tenant).start(operation_type, agent, source_name).id
         change = prepare(session, operation_id)
-        busy = writes_in_flight(session, change.documents)
-        if busy:
-            key, other = next(iter(busy.items()))
-            raise Conflict(f"{key} is being written by operation {other}: try again once it has ended")
-        _refuse_unknown_versions(platform.storage, change.documents)
-        journal_writes(session, tenant, operation_id, change.documents)
+        _journal(session, platform.storage, tenant, operation_id, change)
+    _store_and_index(platform, tenant, operation_type, operation_id, change, close=True)
+    platform.write_operation_logbook(tenant, operation_id)
+    return operation_id
 
+
+def change_batch(
+    platform: Platform, tenant: int, operation_type: str, operation_id: str, prepare: Prepare, kept: str
+) -> None:
+    """One batch of an operation that changes more units than one transaction should hold.
+
+    The same three steps as `change_units`, for an operation already started, which stays
+    RUNNING for the next batch (the caller closes it): each batch commits whole, with its
+    events, so a crash leaves each unit at its old or its new version, never between, and
+    the logbook names the units of the batches that committed. On a failure the batch is
+    rolled back and the operation closed, its message ending with `kept` (what earlier
+    batches changed, which stays); then the error is raised.
+    """
+    try:
+        with platform.database.unit_of_work() as session:
+            change = prepare(session, operation_id)
+            _journal(session, platform.storage, tenant, operation_id, change)
+    except ArchipelError as refusal:
+        _give_up(platform, tenant, operation_id, ko(operation_type, refusal.message), kept)
+        raise
+    except Exception as error:
+        _give_up(platform, tenant, operation_id, fatal(operation_type, f"technical failure: {error}"), kept)
+        raise
+    _store_and_index(platform, tenant, operation_type, operation_id, change, close=False, kept=kept)
+
+
+def _journal(
+    session: Session, storage: StorageStrategy, tenant: int, operation_id: str, change: UnitsChange
+) -> None:
+    """End of step 1: refuses keys another operation writes or an offer already holds; journals them."""
+    busy = writes_in_flight(session, change.documents)
+    if busy:
+        key, other = next(iter(busy.items()))
+        raise Conflict(f"{key} is being written by operation {other}: try again once it has ended")
+    _refuse_unknown_versions(storage, change.documents)
+    journal_writes(session, tenant, operation_id, change.documents)
+
+
+def _store_and_index(
+    platform: Platform,
+    tenant: int,
+    operation_type: str,
+    operation_id: str,
+    change: UnitsChange,
+    close: bool,
+    kept: str = "nothing changed",
+) -> None:
+    """Steps 2 and 3: the versions on every offer, then the index commit (closing the operation if asked)."""
     writes: list[tuple[str, Path | bytes, str]] = [
         (key, data, sha512_bytes(data)) for key, data in change.documents.items()
     ]
     try:
         write_all(platform.storage, writes, lambda done: None)
     except Exception as error:
-        _give_up(
-            platform, tenant, operation_id, fatal("STP_STORAGE", f"technical failure while storing: {error}")
-        )
+        reason = fatal("STP_STORAGE", f"technical failure while storing: {error}")
+        _give_up(platform, tenant, operation_id, reason, kept)
         raise
     stored = Finding(
         "STP_STORAGE",
@@ -106,16 +151,15 @@ def change_units(
             append_lifecycle(session, tenant, lifecycle_of_documents(operation_id, change.documents))
             logbook = OperationLog(session, tenant)
             logbook.record(operation_id, [*events, stored])
-            logbook.finish(logbook.get(operation_id), Outcome.OK, change.message)
+            if close:
+                logbook.finish(logbook.get(operation_id), Outcome.OK, change.message)
             clear_journal(session, operation_id)
     except ArchipelError as refusal:  # the state changed since step 1 (a concurrent change)
-        _give_up(platform, tenant, operation_id, ko(operation_type, refusal.message))
+        _give_up(platform, tenant, operation_id, ko(operation_type, refusal.message), kept)
         raise
     except Exception as error:
-        _give_up(platform, tenant, operation_id, fatal("STP_INDEXATION", f"technical failure: {error}"))
+        _give_up(platform, tenant, operation_id, fatal("STP_INDEXATION", f"technical failure: {error}"), kept)
         raise
-    platform.write_operation_logbook(tenant, operation_id)
-    return operation_id
 
 
 def _refuse_unknown_versions(storage: StorageStrategy, keys: Iterable[str]) -> None:
@@ -133,10 +177,13 @@ def _refuse_unknown_versions(storage: StorageStrategy, keys: Iterable[str]) -> N
             )
 
 
-def _give_up(platform: Platform, tenant: int, operation_id: str, reason: Finding) -> None:
-    """Deletes what the operation wrote and closes it with the reason, index untouched."""
+def _give_up(
+    platform: Platform, tenant: int, operation_id: str, reason: Finding, kept: str = "nothing changed"
+) -> None:
+    """Deletes what the operation journaled and closes it with the reason, index untouched since
+    its last commit (`kept` says what that commit holds: nothing, for a one-step change)."""
     left = roll_back(platform, operation_id)
-    undone = "nothing changed" if not left else f"nothing changed; {left} writes left, deleted at next start"
+    undone = kept if not left else f"{kept}; {left} writes left, deleted at next start"
     with platform.database.unit_of_work() as session:
         logbook = OperationLog(session, tenant)
         logbook.record(operation_id, [reason])

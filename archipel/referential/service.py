@@ -187,7 +187,20 @@ class ReferentialService:
             raise ImportRefused(report)
         if snapshot is not None and report.version is not None:
             self._write_snapshot(tenant, kind, report.version, snapshot)
+        if kind.name == "rules" and report.updated:
+            self._recompute_end_dates(tenant, report.updated, agent)
         return report
+
+    def _recompute_end_dates(self, tenant: int, rule_ids: list[str], agent: str | None) -> None:
+        """Units whose end dates came from rules just updated get them recomputed in the background,
+        if a duration changed (`archipel.lifecycle.rule_recompute`). The import is done whatever
+        happens here: a failure to start it is logged, and `archipel rules recompute` does it later."""
+        from archipel.lifecycle.rule_recompute import RuleRecomputeService  # lifecycle builds on referentials
+
+        try:
+            RuleRecomputeService(self.platform).submit_background(tenant, rule_ids, agent)
+        except Exception:
+            log.exception("tenant %s: end dates of rules %s not recomputed after import", tenant, rule_ids)
 
     def _store(
         self,
