@@ -203,7 +203,7 @@ class DipService:
             )
             events = [
                 *_delivered(self.kind, plan, package),
-                *self._after_package(scope, operation_id, plan, package),
+                *self._after_package(scope, operation_id, request, plan, package),
             ]
         except Exception as error:
             log.exception("%s %s failed while packaging", self.kind.noun, operation_id)
@@ -228,7 +228,12 @@ class DipService:
         return write_delivery
 
     def _after_package(
-        self, scope: AccessScope, operation_id: str, plan: DipPlan, package: WrittenPackage
+        self,
+        scope: AccessScope,
+        operation_id: str,
+        request: DipRequest,
+        plan: DipPlan,
+        package: WrittenPackage,
     ) -> list[Finding]:
         """What is done once the ZIP is complete, before the operation closes (its events);
         raising gives the package up. Nothing more for a DIP."""

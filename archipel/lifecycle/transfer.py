@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -34,13 +34,17 @@ from archipel.access.dip_plan import DipPlan
 from archipel.access.model import UnitAncestor
 from archipel.access.scope import AccessScope
 from archipel.core.digests import sha512_bytes
-from archipel.core.errors import InvalidRequest
+from archipel.core.errors import IntegrityFault, InvalidRequest
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.holds import refuse_if_held
 from archipel.seda.delivery import DeliveryMessage
 from archipel.seda.transfer import TransferHeader, write_transfer
 from archipel.storage import layout
+from archipel.storage.offer import OfferError
+
+if TYPE_CHECKING:
+    from archipel.platform import Platform
 
 TRANSFER = "TRANSFER"
 TRANSFER_KIND = PackageKind(
@@ -121,14 +125,24 @@ class TransferService(DipService):
         return write
 
     def _after_package(
-        self, scope: AccessScope, operation_id: str, plan: DipPlan, package: WrittenPackage
+        self,
+        scope: AccessScope,
+        operation_id: str,
+        request: DipRequest,
+        plan: DipPlan,
+        package: WrittenPackage,
     ) -> list[Finding]:
         """The manifest sent and the list of units handed on, on every offer, verified."""
+        assert isinstance(request, TransferRequest)
+        header = request.header(self.tenant_agency(scope.tenant))
         units = list(plan.units)
         record = {
             "schema": TRANSFER_SCHEMA,
             "operation_id": operation_id,
             "tenant": scope.tenant,
+            "archival_agency": header.archival_agency,
+            "transferring_agency": header.transferring_agency,
+            "archival_agreement": header.archival_agreement,
             "units": units,
             "sip_sha512": package.sha512,
             "sip_size": package.size,
@@ -148,3 +162,28 @@ class TransferService(DipService):
             f"{len(self.platform.storage.offers)} offers and verified by SHA-512"
         )
         return [Finding(STORED, Outcome.OK, message)]
+
+
+def transfer_record(platform: Platform, tenant: int, operation_id: str) -> dict[str, Any]:
+    """The `transfer.json` of a transfer, from the first offer holding a readable copy of it.
+
+    It has no digest in the index to be checked against: a copy is taken as good when it
+    parses and names this transfer (an offer audit compares the copies).
+    """
+    key = layout.operation_file_key(tenant, operation_id, TRANSFER_FILE)
+    problems = []
+    for offer in platform.storage.offers:
+        try:
+            with offer.open(key) as stream:
+                record = json.loads(stream.read().decode("utf-8"))
+        except (OfferError, OSError, ValueError) as error:
+            problems.append(f"offer {offer.name}: {error}")
+            continue
+        if (
+            isinstance(record, dict)
+            and record.get("schema") == TRANSFER_SCHEMA
+            and record.get("operation_id") == operation_id
+        ):
+            return record
+        problems.append(f"offer {offer.name}: the copy names another transfer")
+    raise IntegrityFault(f"{key}: no offer holds a readable copy ({'; '.join(problems)})")
