@@ -14,6 +14,7 @@ from archipel.api.routes import eliminations as elimination_routes
 from archipel.api.routes import evidence as evidence_routes
 from archipel.api.routes import mass_update as mass_update_routes
 from archipel.api.routes import reclassification as reclassification_routes
+from archipel.api.routes import transfers as transfer_routes
 from archipel.logbook.scheduler import start_securing_scheduler
 from archipel.platform import Platform
 
@@ -47,6 +48,7 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     app.include_router(reclassification_routes.router, prefix=API_PREFIX)
     app.include_router(elimination_routes.router, prefix=API_PREFIX)
     app.include_router(mass_update_routes.router, prefix=API_PREFIX)
+    app.include_router(transfer_routes.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/status", tags=["status"], summary="Liveness: no credentials needed")
     def status() -> dict[str, str]:

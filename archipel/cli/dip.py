@@ -56,10 +56,17 @@ def export(
     with tenant_instance(tenant) as instance:
         with instance.database.unit_of_work() as session:
             scope = _scope(session, tenant, contract)
-        service = DipService(instance)
-        operation_id = service.submit(scope, request)
-        with _bytes_bar() as progress:
-            result = service.run(scope, operation_id, request, progress)
+        run_export(DipService(instance), scope, request, output, json_)
+
+
+def run_export(
+    service: DipService, scope: AccessScope, request: DipRequest, output: Path, json_: bool
+) -> None:
+    """Runs an export in this process with its progress on stderr, moves its ZIP to `output`,
+    prints the outcome; exit 1 when it failed. A transfer's export is run the same way."""
+    operation_id = service.submit(scope, request)
+    with bytes_bar(service.kind.noun) as progress:
+        result = service.run(scope, operation_id, request, progress)
     if result.path is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(result.path, output)
@@ -67,7 +74,7 @@ def export(
     if json_:
         emit_json(summary)
     else:
-        _print(summary)
+        print_export(summary)
     if result.outcome.rank >= Outcome.KO.rank:
         raise typer.Exit(1)
 
@@ -93,7 +100,8 @@ def _scope(session: Session, tenant: int, contract: str | None) -> AccessScope:
         raise InvalidRequest(unknown.message) from unknown
 
 
-def _print(summary: dict[str, Any]) -> None:
+def print_export(summary: dict[str, Any]) -> None:
+    """An export's outcome, its package and what it left out, for a person."""
     outcome = summary["outcome"]
     colour = {"OK": "green", "WARNING": "yellow"}.get(outcome, "red")
     out.print(f"[{colour}]{outcome}[/{colour}] operation {summary['operation_id']}: {summary['message']}")
@@ -104,11 +112,11 @@ def _print(summary: dict[str, Any]) -> None:
 
 
 @contextmanager
-def _bytes_bar() -> Iterator[Callable[[str, int, int], None]]:
+def bytes_bar(label: str = "DIP") -> Iterator[Callable[[str, int, int], None]]:
     """The bytes written so far, on stderr, only when stderr is a terminal (never in a pipe)."""
-    columns = (TextColumn("DIP"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    columns = (TextColumn(label), BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("DIP", total=None)
+        task = bar.add_task(label, total=None)
 
         def update(phase: str, done: int, total: int) -> None:
             if phase == "bytes":

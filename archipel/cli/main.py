@@ -28,6 +28,7 @@ from archipel.cli.logbook import logbook_app
 from archipel.cli.output import emit_json, err, fail, out, print_findings, table
 from archipel.cli.reclassify import reclassify as reclassify_command
 from archipel.cli.referential import referential_app
+from archipel.cli.transfer import transfer_app
 from archipel.cli.update import recompute as recompute_command
 from archipel.cli.update import update as update_command
 from archipel.core import errors
@@ -70,6 +71,7 @@ app.command("verify")(verify_bundle_command)
 app.command("reclassify")(reclassify_command)
 app.add_typer(elimination_app, name="elimination")
 app.command("update")(update_command)
+app.add_typer(transfer_app, name="transfer")
 access_cli.rules_app.command("recompute")(recompute_command)
 
 _state: dict[str, Any] = {"debug": False, "home": None}
@@ -384,14 +386,14 @@ def main() -> None:
         fail("interrupted")
         sys.exit(1)
     except Exception as error:  # the one place errors become exit codes
-        import click
-
-        if isinstance(error, click.exceptions.UsageError):
-            error.show()
+        kinds = {kind.__name__ for kind in type(error).__mro__}
+        # by name: Typer raises its own copy of click's exceptions (typer._click), not click's
+        if "UsageError" in kinds:  # a missing or malformed option: bad usage
+            error.show()  # type: ignore[attr-defined]
             sys.exit(2)
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
+        if "ClickException" in kinds:
+            error.show()  # type: ignore[attr-defined]
+            sys.exit(error.exit_code)  # type: ignore[attr-defined]
         if _state["debug"]:
             raise
         if isinstance(error, errors.ArchipelError):

@@ -82,9 +82,19 @@ class TransferReplyService:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
 
-    def receive(self, tenant: int, data: bytes, agent: str | None = None) -> ReplyReport:
-        """Reads the reply and acts on it (see the module doc); refusals raise, leaving no trace."""
+    def receive(
+        self, tenant: int, data: bytes, agent: str | None = None, transfer_id: str | None = None
+    ) -> ReplyReport:
+        """Reads the reply and acts on it (see the module doc); refusals raise, leaving no trace.
+
+        `transfer_id`: the transfer the caller means (over HTTP, the one in the path); a reply
+        to another is refused.
+        """
         reply = read_transfer_reply(data)
+        if transfer_id is not None and reply.request_identifier != transfer_id:
+            raise InvalidRequest(
+                f"the reply answers transfer {reply.request_identifier}, not {transfer_id}: nothing done"
+            )
         with self.platform.database.unit_of_work() as session:
             transfer = _answered_transfer(session, tenant, reply.request_identifier)
             logbook = OperationLog(session, tenant)

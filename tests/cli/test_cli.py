@@ -85,6 +85,8 @@ def test_unknown_tenant_and_missing_file_are_usage_errors(home: Path) -> None:
     assert "tenant 99" in unknown.stderr and "Traceback" not in unknown.stderr
     missing = archipel(home, "ingest", "/nonexistent/sip.zip", "--tenant", "1")
     assert missing.returncode == 2 and "no such file" in missing.stderr
+    no_option = archipel(home, "dip", "export", "--tenant", "1", "-o", "dip.zip")
+    assert no_option.returncode == 2 and "Missing option '--query'" in no_option.stderr
 
 
 def test_another_tenants_unit_is_not_found(home: Path) -> None:
