@@ -34,11 +34,12 @@ from archipel.core.errors import Conflict, IntegrityFault
 from archipel.ingest.context import Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.elimination_certificate import certificate, certificate_files
-from archipel.lifecycle.elimination_request import Actor, Status, closed_on_failure, get_request
+from archipel.lifecycle.elimination_request import Actor, Status, get_request
 from archipel.lifecycle.elimination_verdicts import judge
 from archipel.lifecycle.holds import refuse_if_held
 from archipel.lifecycle.model import EliminationRequest
 from archipel.lifecycle.purge import apply_purge, copies_left, delete_binaries, plan_purge, unit_trace
+from archipel.logbook.closing import closed_on_failure
 from archipel.logbook.service import OperationLog
 from archipel.metadata.model import DataObject
 from archipel.metadata.versioning import (

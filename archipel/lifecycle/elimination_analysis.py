@@ -26,9 +26,9 @@ from archipel.core.errors import Conflict
 from archipel.db.repository import TenantScope
 from archipel.ingest.context import Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome
-from archipel.lifecycle.elimination_request import closed_on_failure
 from archipel.lifecycle.elimination_verdicts import Verdict, judge
 from archipel.lifecycle.model import EliminationAnalysis
+from archipel.logbook.closing import closed_on_failure
 from archipel.logbook.lifecycle import UNIT, LifecycleEvent, append_lifecycle
 from archipel.logbook.service import OperationLog
 from archipel.storage import layout

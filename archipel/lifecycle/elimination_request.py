@@ -19,8 +19,6 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -28,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from archipel.core.clock import iso
-from archipel.core.errors import ArchipelError, Conflict, Forbidden, NotFound
+from archipel.core.errors import Conflict, Forbidden, NotFound
 from archipel.db.repository import TenantScope
-from archipel.ingest.findings import Finding, Outcome, fatal, ko
+from archipel.ingest.findings import Finding, Outcome, fatal
 from archipel.lifecycle.elimination_pdf import request_pdf
 from archipel.lifecycle.elimination_verdicts import APPRAISAL_RULE
 from archipel.lifecycle.model import EliminationAnalysis, EliminationRequest
+from archipel.logbook.closing import close_operation
 from archipel.logbook.service import OperationLog
 from archipel.metadata.model import ArchiveUnit, DataObject
 from archipel.storage import layout
@@ -223,29 +222,6 @@ def create_request(platform: Platform, tenant: int, analysis_id: str, actor: Act
         "bytes": document["bytes"],
         "status": Status.PENDING.value,
     }
-
-
-def close_operation(platform: Platform, tenant: int, operation_id: str, reason: Finding) -> None:
-    """Closes an elimination step's operation with its reason (refusal, failure); writes its logbook."""
-    with platform.database.unit_of_work() as session:
-        logbook = OperationLog(session, tenant)
-        logbook.record(operation_id, [reason])
-        logbook.finish(logbook.get(operation_id), reason.outcome, reason.message)
-    platform.write_operation_logbook(tenant, operation_id)
-
-
-@contextmanager
-def closed_on_failure(platform: Platform, tenant: int, operation_id: str, step: str) -> Iterator[None]:
-    """Runs a background step: a refusal closes its operation KO, a failure FATAL; both re-raised."""
-    try:
-        yield
-    except ArchipelError as refusal:
-        close_operation(platform, tenant, operation_id, ko(step, refusal.message))
-        raise
-    except Exception as error:
-        log.exception("%s %s failed", step, operation_id)
-        close_operation(platform, tenant, operation_id, fatal(step, f"technical failure: {error}"))
-        raise
 
 
 def request_document(tenant: int, request: EliminationRequest) -> dict[str, Any]:

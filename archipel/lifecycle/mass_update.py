@@ -41,9 +41,9 @@ from archipel.lifecycle.unit_batches import (
     BatchEditor,
     Progress,
     change_and_close,
-    close_operation,
 )
 from archipel.lifecycle.update_actions import UpdateActions, apply_actions, check_actions
+from archipel.logbook.closing import close_operation
 from archipel.logbook.service import OperationLog
 from archipel.metadata.model import ArchiveUnit
 from archipel.metadata.versioning import Document, UnitEdit, next_version

@@ -34,14 +34,14 @@ from archipel.access.dip_plan import DipPlan
 from archipel.access.model import UnitAncestor
 from archipel.access.scope import AccessScope
 from archipel.core.digests import sha512_bytes
-from archipel.core.errors import IntegrityFault, InvalidRequest
+from archipel.core.errors import InvalidRequest
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.holds import refuse_if_held
+from archipel.metadata.versioning import read_document
 from archipel.seda.delivery import DeliveryMessage
 from archipel.seda.transfer import TransferHeader, write_transfer
 from archipel.storage import layout
-from archipel.storage.offer import OfferError
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -165,25 +165,11 @@ class TransferService(DipService):
 
 
 def transfer_record(platform: Platform, tenant: int, operation_id: str) -> dict[str, Any]:
-    """The `transfer.json` of a transfer, from the first offer holding a readable copy of it.
-
-    It has no digest in the index to be checked against: a copy is taken as good when it
-    parses and names this transfer (an offer audit compares the copies).
-    """
-    key = layout.operation_file_key(tenant, operation_id, TRANSFER_FILE)
-    problems = []
-    for offer in platform.storage.offers:
-        try:
-            with offer.open(key) as stream:
-                record = json.loads(stream.read().decode("utf-8"))
-        except (OfferError, OSError, ValueError) as error:
-            problems.append(f"offer {offer.name}: {error}")
-            continue
-        if (
-            isinstance(record, dict)
-            and record.get("schema") == TRANSFER_SCHEMA
-            and record.get("operation_id") == operation_id
-        ):
-            return record
-        problems.append(f"offer {offer.name}: the copy names another transfer")
-    raise IntegrityFault(f"{key}: no offer holds a readable copy ({'; '.join(problems)})")
+    """The `transfer.json` of a transfer, from the first offer holding a readable copy of it
+    (it has no digest in the index: an offer audit compares the copies)."""
+    return read_document(
+        platform.storage,
+        layout.operation_file_key(tenant, operation_id, TRANSFER_FILE),
+        lambda record: record.get("schema") == TRANSFER_SCHEMA and record.get("operation_id") == operation_id,
+        "another transfer",
+    )

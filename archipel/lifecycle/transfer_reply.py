@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from archipel.core.errors import Conflict, IntegrityFault, InvalidRequest, NotFound
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
-from archipel.lifecycle.elimination_request import closed_on_failure
 from archipel.lifecycle.holds import refuse_if_held
 from archipel.lifecycle.purge import apply_purge, copies_left, delete_binaries, plan_purge, unit_trace
 from archipel.lifecycle.transfer import TRANSFER, transfer_record
+from archipel.logbook.closing import closed_on_failure
 from archipel.logbook.model import Operation
 from archipel.logbook.service import OperationLog
 from archipel.metadata.model import ArchiveUnit, DataObject

@@ -30,6 +30,7 @@ from archipel.access.indexing import index_units
 from archipel.core.errors import ArchipelError
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome, ko
+from archipel.logbook.closing import close_operation
 from archipel.logbook.service import OperationLog
 from archipel.metadata.model import ArchiveUnit
 from archipel.metadata.versioning import (
@@ -218,12 +219,3 @@ def change_and_close(
         platform, tenant, operation_id, Finding(report_step, outcome, report.summary(operation_type))
     )
     return report
-
-
-def close_operation(platform: Platform, tenant: int, operation_id: str, summary: Finding) -> None:
-    """Records the summary, closes the operation with its outcome, and writes its logbook to the offers."""
-    with platform.database.unit_of_work() as session:
-        logbook = OperationLog(session, tenant)
-        logbook.record(operation_id, [summary])
-        logbook.finish(logbook.get(operation_id), summary.outcome, summary.message)
-    platform.write_operation_logbook(tenant, operation_id)

@@ -219,7 +219,20 @@ def read_unit_document(storage: StorageStrategy, tenant: int, unit_id: str, vers
     Unit documents have no digest in the index to check them against; a copy is taken as
     good when it parses and names this unit and version.
     """
-    key = layout.unit_key(tenant, unit_id, version)
+    return read_document(
+        storage,
+        layout.unit_key(tenant, unit_id, version),
+        lambda document: document.get("id") == unit_id and document.get("version") == version,
+        "another unit or version",
+    )
+
+
+def read_document(
+    storage: StorageStrategy, key: str, names_it: Callable[[Document], bool], otherwise: str
+) -> Document:
+    """A JSON document from the first offer whose copy parses and, by `names_it`, is the one
+    wanted (the copy of a document the index keeps no digest of); IntegrityFault naming each
+    offer's problem when none is (`otherwise`: what a wrong copy names instead)."""
     problems = []
     for offer in storage.offers:
         try:
@@ -228,13 +241,9 @@ def read_unit_document(storage: StorageStrategy, tenant: int, unit_id: str, vers
         except (OfferError, OSError, ValueError) as error:
             problems.append(f"offer {offer.name}: {error}")
             continue
-        if (
-            isinstance(document, dict)
-            and document.get("id") == unit_id
-            and document.get("version") == version
-        ):
+        if isinstance(document, dict) and names_it(document):
             return document
-        problems.append(f"offer {offer.name}: the copy names another unit or version")
+        problems.append(f"offer {offer.name}: the copy names {otherwise}")
     raise IntegrityFault(f"{key}: no offer holds a readable copy ({'; '.join(problems)})")
 
 

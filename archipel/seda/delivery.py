@@ -225,14 +225,16 @@ def _error_text(error: etree._LogEntry) -> str:
 # -- the message as a document ---------------------------------------------------------------
 
 
+def message_head(message: DeliveryMessage) -> dict[str, Any]:
+    """What every SEDA message this archive writes opens with: `Comment`, `Date`, `MessageIdentifier`."""
+    head: dict[str, Any] = {"Comment": message.comment} if message.comment else {}
+    return {**head, "Date": iso(message.date), "MessageIdentifier": message.identifier}
+
+
 def _message_document(message: DeliveryMessage) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    if message.comment:
-        document["Comment"] = message.comment
+    document = message_head(message)
     document.update(
         {
-            "Date": iso(message.date),
-            "MessageIdentifier": message.identifier,
             "CodeListVersions": dict(CODE_LIST_VERSIONS),
             "DataObjectPackage": package_document(message),
             "ReplyCode": "OK",

@@ -22,13 +22,13 @@ from typing import Any
 
 from lxml import etree
 
-from archipel.core.clock import iso
 from archipel.seda.content_xml import MetadataWriter
 from archipel.seda.delivery import (
     CODE_LIST_VERSIONS,
     VERSION_PREFERENCE,
     DeliveryManifest,
     DeliveryMessage,
+    message_head,
     package_document,
     write_message,
 )
@@ -65,15 +65,7 @@ def write_transfer(
 
 
 def _transfer_document(message: DeliveryMessage, header: TransferHeader) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    if message.comment:
-        document["Comment"] = message.comment
-    document.update(
-        {
-            "Date": iso(message.date),
-            "MessageIdentifier": message.identifier,
-        }
-    )
+    document = message_head(message)
     if header.archival_agreement:
         document["ArchivalAgreement"] = header.archival_agreement
     package = package_document(message)
