@@ -15,6 +15,7 @@ from pathlib import Path
 
 from archipel.admin import service as admin
 from archipel.admin.model import Tenant
+from archipel.admin.tokens import signing_secret
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import sha512_bytes
 from archipel.core.settings import Settings, load_settings
@@ -88,6 +89,7 @@ class Platform:
         if created:
             (home / "archipel.toml").write_text(_DEFAULT_TOML, encoding="utf-8")
         migrate.upgrade(self.database)
+        signing_secret(self.settings)  # the API's token-signing secret, made once (mode 600) unless set
         if not self.settings.tsa_url:
             ensure_local_tsa(self.settings.tsa_dir)
         self._ensure_admin_tenant()

@@ -1,1 +1,1 @@
-"""Administration: organisations, tenants and the API keys that open them."""
+"""Administration: organisations and tenants; who may open a tenant (API keys, users) and do what there."""

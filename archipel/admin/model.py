@@ -1,4 +1,8 @@
-"""Organisations own tenants; a tenant is the sealed space of one archives service."""
+"""Organisations own tenants; a tenant is the sealed space of one archives service.
+
+People sign in as users and hold roles per tenant; applications hold API keys, each with
+one role on one tenant (`archipel.admin.roles`).
+"""
 
 from __future__ import annotations
 
@@ -44,3 +48,49 @@ class ApiKey(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     access_contract: Mapped[str | None] = mapped_column(String(200))
     """The access contract calls with this key run under when they name none (`X-Access-Contract-Id`)."""
+    role: Mapped[str] = mapped_column(String(40), default="tenant-admin", server_default="tenant-admin")
+    """What the application may do on its tenant; keys made before roles existed keep every right."""
+
+
+class User(Base):
+    """A person who signs in; only an argon2 hash of the password is kept.
+
+    `id` is what logbooks record (`user:<id>`): it stays when the person is anonymised, so
+    secured logbooks still verify while the identity is gone from the user tables.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    login: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    """None: the person cannot sign in with a password (an identity provider vouches for them)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UserRole(Base):
+    """One role of a user on one tenant; a user may hold several, on several tenants."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt, kept a short while: it rate-limits an address and locks a login.
+
+    Kept in the database rather than in memory so every server process sees the same counts.
+    Unknown logins are counted like known ones, so a lockout tells nothing of who exists.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)

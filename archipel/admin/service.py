@@ -1,7 +1,8 @@
 """Tenants, organisations and API keys: who may open which tenant.
 
 API keys look like `ak_<key id>.<secret>`; only a SHA-256 of the secret is stored, so a
-leaked database does not leak usable keys. A key opens exactly one tenant.
+leaked database does not leak usable keys. A key opens exactly one tenant, with one role
+(`archipel.admin.roles`): `tenant-admin` unless it is made for less.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archipel.admin.model import ApiKey, Organisation, Tenant
+from archipel.admin.roles import Role
 from archipel.core.clock import utc_now
 from archipel.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from archipel.core.ids import new_id
@@ -36,6 +38,7 @@ class IssuedKey:
     tenant: int
     name: str
     secret: str
+    role: Role = Role.TENANT_ADMIN
 
 
 def get_or_create_organisation(session: Session, name: str) -> Organisation:
@@ -95,9 +98,14 @@ def _hash(secret: str) -> str:
 
 
 def create_api_key(
-    session: Session, tenant_id: int, name: str = "default", access_contract: str | None = None
+    session: Session,
+    tenant_id: int,
+    name: str = "default",
+    access_contract: str | None = None,
+    role: Role = Role.TENANT_ADMIN,
 ) -> IssuedKey:
-    """A new key; `access_contract` is the contract its access calls run under when they name none."""
+    """A new key; `access_contract` is the contract its access calls run under when they name none,
+    `role` what the application may do on the tenant."""
     require_tenant(session, tenant_id)
     key_id = new_id()
     secret = secrets.token_urlsafe(32)
@@ -109,10 +117,11 @@ def create_api_key(
             secret_sha256=_hash(secret),
             created=utc_now(),
             access_contract=access_contract,
+            role=role.value,
         )
     )
     session.flush()
-    return IssuedKey(key_id=key_id, tenant=tenant_id, name=name, secret=f"{KEY_PREFIX}{key_id}.{secret}")
+    return IssuedKey(key_id, tenant_id, name, f"{KEY_PREFIX}{key_id}.{secret}", role)
 
 
 def authenticate(session: Session, presented: str | None, tenant_id: int) -> ApiKey:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from archipel import __version__
 from archipel.api import errors
+from archipel.api.deps import require_permission
 from archipel.api.routes import audits, dips, ingests, logbooks, operations, referentials, trees, units
+from archipel.api.routes import auth as auth_routes
 from archipel.api.routes import eliminations as elimination_routes
 from archipel.api.routes import evidence as evidence_routes
 from archipel.api.routes import mass_update as mass_update_routes
@@ -35,7 +37,8 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
         title="Archipel",
         version=__version__,
         description="Shared electronic archiving system (SAE) for local authorities: SEDA 2.x ingest, "
-        "archival storage, access. Every tenant call carries `X-Tenant-Id` and `X-Api-Key`.",
+        "archival storage, access. Every tenant call carries `X-Tenant-Id` and either `X-Api-Key` "
+        "(applications) or `Authorization: Bearer` (users: sign in at `/api/v1/auth/token`).",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
@@ -43,12 +46,24 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     )
     app.state.platform = platform
     errors.install(app)
-    for module in (ingests, operations, units, referentials, trees, audits, logbooks, dips, evidence_routes):
-        app.include_router(module.router, prefix=API_PREFIX)
-    app.include_router(reclassification_routes.router, prefix=API_PREFIX)
-    app.include_router(elimination_routes.router, prefix=API_PREFIX)
-    app.include_router(mass_update_routes.router, prefix=API_PREFIX)
-    app.include_router(transfer_routes.router, prefix=API_PREFIX)
+    guarded = (
+        ingests,
+        operations,
+        units,
+        referentials,
+        trees,
+        audits,
+        logbooks,
+        dips,
+        evidence_routes,
+        reclassification_routes,
+        elimination_routes,
+        mass_update_routes,
+        transfer_routes,
+    )
+    for module in guarded:  # each route's permission: archipel/admin/permissions.py (deny by default)
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(require_permission)])
+    app.include_router(auth_routes.router, prefix=API_PREFIX)  # signing in needs no credential
 
     @app.get(f"{API_PREFIX}/status", tags=["status"], summary="Liveness: no credentials needed")
     def status() -> dict[str, str]:

@@ -1,7 +1,10 @@
-"""Request dependencies: the platform, and the tenant a request runs in.
+"""Request dependencies: the platform, the tenant a request runs in, and who may do what there.
 
 `TenantDep` is the one way a route gets a tenant: it reads `X-Tenant-Id` and checks that
-the API key opens it. Routes never read the header themselves.
+the credential — an application's API key (`X-Api-Key`) or a signed-in user's token
+(`Authorization: Bearer`) — opens it, with which roles. `require_permission`, attached to
+every router, then checks the route's declared permission (`archipel.admin.permissions`).
+Routes never read these headers themselves.
 """
 
 from __future__ import annotations
@@ -10,13 +13,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Security
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.routing import replace_params
 
 from archipel.access.scope import AccessScope, open_scope
 from archipel.admin import service as admin
-from archipel.core.errors import InvalidRequest
+from archipel.admin import users
+from archipel.admin.permissions import required_permission
+from archipel.admin.roles import Permission, Role, permissions_of
+from archipel.admin.tokens import token_verifier
+from archipel.core.errors import Forbidden, InvalidRequest, Unauthenticated
 from archipel.platform import Platform
+
+TOKEN_URL = "/api/v1/auth/token"
 
 
 def get_platform(request: Request) -> Platform:
@@ -25,32 +36,83 @@ def get_platform(request: Request) -> Platform:
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
+api_key_header = APIKeyHeader(
+    name="X-Api-Key", auto_error=False, description="an application's API key for this tenant"
+)
+bearer_token = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL, auto_error=False, description="a user's access token (sign in first)"
+)
+
 
 @dataclass(frozen=True)
 class TenantContext:
+    """Who calls, on which tenant, with which roles there."""
+
     tenant: int
-    key_id: str
+    agent: str
+    """What logbooks record: `api-key:<id>` or `user:<id>` (stable, pseudonymous)."""
+    roles: frozenset[Role]
+    login: str | None = None
+    """The signed-in person's login; None for an application's key."""
     default_contract: str | None = None
 
-    @property
-    def agent(self) -> str:
-        return f"api-key:{self.key_id}"
+    def allows(self, permission: Permission) -> bool:
+        return permission in permissions_of(self.roles)
 
 
 def get_tenant(
     platform: PlatformDep,
     x_tenant_id: Annotated[str | None, Header(description="the tenant this call runs in")] = None,
-    x_api_key: Annotated[str | None, Header(description="an API key that opens this tenant")] = None,
+    x_api_key: Annotated[str | None, Security(api_key_header)] = None,
+    token: Annotated[str | None, Security(bearer_token)] = None,
 ) -> TenantContext:
     if x_tenant_id is None or not x_tenant_id.strip().lstrip("-").isdigit():
         raise InvalidRequest("header X-Tenant-Id is required and must be a tenant number")
     tenant = int(x_tenant_id)
+    if token and x_api_key:
+        raise Unauthenticated("send either X-Api-Key or a Bearer token, not both")
+    if token:
+        user_id = token_verifier(platform.settings).subject(token)
+        with platform.database.unit_of_work() as session:
+            user = users.open_tenant(session, user_id, tenant)
+        return TenantContext(tenant, f"user:{user.user_id}", user.roles, login=user.login)
     with platform.database.unit_of_work() as session:
         key = admin.authenticate(session, x_api_key, tenant)
-    return TenantContext(tenant=tenant, key_id=key.id, default_contract=key.access_contract)
+    return TenantContext(tenant, f"api-key:{key.id}", frozenset({Role(key.role)}), None, key.access_contract)
 
 
 TenantDep = Annotated[TenantContext, Depends(get_tenant)]
+
+
+def route_template(request: Request) -> str | None:
+    """The matched route's path template, with the prefix of the router's inclusion.
+
+    FastAPI ≥ 0.16x keeps the router's own route in `scope["route"]`, its path without the
+    `include_router` prefix; older versions keep a prefixed copy. The prefix is what the
+    request's path has before the route's own part, which serves both.
+    """
+    route = request.scope.get("route")
+    template = getattr(route, "path_format", None)
+    if route is None or template is None:
+        return None
+    own_part, _ = replace_params(template, route.param_convertors, dict(request.path_params))
+    path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+    prefix = path[: -len(own_part)] if own_part and path.endswith(own_part) else ""
+    return prefix + template
+
+
+def require_permission(request: Request, context: TenantDep) -> None:
+    """Refuses the call unless the caller's roles on the tenant grant what the route declares.
+
+    Deny by default: a route the table does not name is refused to everyone.
+    """
+    template = route_template(request)
+    needed = required_permission(request.method, template or "")
+    if needed is None:
+        raise Forbidden(f"{request.method} {template} declares no permission: refused to everyone")
+    if not context.allows(needed):
+        held = ", ".join(sorted(context.roles)) or "none"
+        raise Forbidden(f"this call needs the permission {needed.value!r} (roles on tenant: {held})")
 
 
 def get_access_scope(

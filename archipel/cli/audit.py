@@ -1,4 +1,5 @@
-"""`archipel audit existence|integrity`: check every copy of a tenant's objects on every offer.
+"""`archipel audit existence|integrity|offers`: check every copy of a tenant's objects on every offer,
+or compare the offers with each other key by key (`offers`).
 
 The audit runs in this process, as an operation of the tenant's logbook, with its progress
 on stderr. Exit 1 when faults remain (not repaired, or no healthy copy to repair them
@@ -17,10 +18,12 @@ from archipel.cli.instance import AGENT, JsonOpt, TenantOpt, tenant_instance
 from archipel.cli.output import emit_json, err, out
 from archipel.storage.audit import BYTES, AuditReport, AuditRequest, AuditService
 from archipel.storage.copies import AuditKind
+from archipel.storage.offer_audit import OfferAuditReport, OfferAuditService
 from archipel.storage.selection import ObjectSelection
 
 audit_app = typer.Typer(
-    help="Audits of the offers: every copy present (existence) or intact (integrity), with --repair.",
+    help="Audits of the offers: every copy present (existence) or intact (integrity), the offers "
+    "compared with each other (offers), with --repair.",
     no_args_is_help=True,
 )
 
@@ -65,6 +68,22 @@ def _audit(
         operation_id = service.submit(request, agent=AGENT)
         with _ProgressBars() as bars:
             report = service.run(operation_id, request, bars.update)
+    _show(report, json_)
+
+
+@audit_app.command("offers")
+def audit_offers(tenant: TenantOpt, repair: RepairOpt = False, json_: JsonOpt = False) -> None:
+    """Compare every key of the tenant between the offers: presence, size, SHA-512 (exit 1: faults remain)."""
+    with tenant_instance(tenant) as instance:
+        service = OfferAuditService(instance)
+        operation_id = service.submit(tenant, repair, agent=AGENT)
+        with _ProgressBars() as bars:
+            report = service.run(operation_id, tenant, repair, bars.update)
+    _show(report, json_)
+
+
+def _show(report: AuditReport | OfferAuditReport, json_: bool) -> None:
+    """The report on stdout (one JSON document, or lines for people); exit 1 while faults remain."""
     if json_:
         emit_json(report.as_dict())
     else:
@@ -105,7 +124,7 @@ class _ProgressBars:
         self.progress.update(self.bars[phase], completed=done, total=total or None, done=shown)
 
 
-def _print_report(report: AuditReport) -> None:
+def _print_report(report: AuditReport | OfferAuditReport) -> None:
     """The summary, then one line per faulty copy: ids are never cut, a reader copies them."""
     outcome = report.outcome.value
     colour = {"OK": "green", "WARNING": "yellow"}.get(outcome, "red")

@@ -19,14 +19,21 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON document o
 
 
 @contextmanager
-def tenant_instance(tenant: int) -> Iterator[Platform]:
-    """The instance, once the tenant is known to exist (else exit 2 through `main`)."""
+def instance() -> Iterator[Platform]:
+    """The instance, initialised, closed afterwards."""
     from archipel.cli.main import platform  # main imports the sub-commands to register them: import late
 
-    instance = platform()
+    opened = platform()
     try:
-        with instance.database.unit_of_work() as session:
-            admin.require_tenant(session, tenant)
-        yield instance
+        yield opened
     finally:
-        instance.close()
+        opened.close()
+
+
+@contextmanager
+def tenant_instance(tenant: int) -> Iterator[Platform]:
+    """The instance, once the tenant is known to exist (else exit 2 through `main`)."""
+    with instance() as opened:
+        with opened.database.unit_of_work() as session:
+            admin.require_tenant(session, tenant)
+        yield opened

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from archipel.access.delivery import open_object
 from archipel.access.scope import open_scope
 from archipel.admin import service as admin
+from archipel.admin.roles import Role, parse_role
 from archipel.cli import access as access_cli
 from archipel.cli.audit import audit_app
 from archipel.cli.dip import dip_app
@@ -31,6 +32,7 @@ from archipel.cli.referential import referential_app
 from archipel.cli.transfer import transfer_app
 from archipel.cli.update import recompute as recompute_command
 from archipel.cli.update import update as update_command
+from archipel.cli.users import user_app
 from archipel.core import errors
 from archipel.core.digests import digest_file
 from archipel.ingest.findings import Outcome
@@ -72,6 +74,7 @@ app.command("reclassify")(reclassify_command)
 app.add_typer(elimination_app, name="elimination")
 app.command("update")(update_command)
 app.add_typer(transfer_app, name="transfer")
+app.add_typer(user_app, name="user")
 access_cli.rules_app.command("recompute")(recompute_command)
 
 _state: dict[str, Any] = {"debug": False, "home": None}
@@ -177,16 +180,21 @@ def key_create(
     contract: Annotated[
         str | None, typer.Option("--contract", help="access contract of calls naming none")
     ] = None,
+    role: Annotated[
+        str, typer.Option("--role", help="what the application may do on the tenant")
+    ] = Role.TENANT_ADMIN.value,
     json_: JsonOpt = False,
 ) -> None:
     """Create an API key for a tenant (the secret is shown once)."""
+    held = parse_role(role)
     instance = platform()
     with instance.database.unit_of_work() as session:
         admin.require_tenant(session, tenant)
         if contract:
             open_scope(session, tenant, contract)  # the contract must exist and be active
-        issued = admin.create_api_key(session, tenant, name, contract)
-    emit_json({"key": issued.secret, "tenant": tenant}) if json_ else out.print(issued.secret)
+        issued = admin.create_api_key(session, tenant, name, contract, held)
+    summary = {"key": issued.secret, "tenant": tenant, "role": issued.role.value}
+    emit_json(summary) if json_ else out.print(issued.secret)
 
 
 @app.command()
@@ -327,21 +335,24 @@ def rebuild_index(
     offer: Annotated[
         str | None, typer.Option("--offer", help="the offer to read (default: the first)")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="over a database holding archives: add only what it lacks")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Rebuild the database index from one offer (into an empty database)."""
+    """Rebuild the database from one offer (into an empty database); run again to resume after a crash."""
     from archipel.metadata.rebuild import rebuild
 
     instance = platform()
     with Progress(
         TextColumn("rebuild"),
-        TextColumn("{task.completed} keys"),
+        TextColumn("{task.completed} keys listed"),
         console=err,
         transient=True,
         disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("rebuild", total=None)
-        report = rebuild(instance, offer, tenant, lambda done: bar.update(task, completed=done))
+        report = rebuild(instance, offer, tenant, lambda done: bar.update(task, completed=done), force)
     instance.close()
     if json_:
         emit_json(report.as_dict())

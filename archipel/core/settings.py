@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 
 from archipel.core.errors import ConfigurationError
 
@@ -60,6 +60,19 @@ class Settings(BaseModel):
     tsa_timeout: float = Field(default=30.0, gt=0)
     securing_interval_minutes: float = Field(default=0.0, ge=0)
     """`archipel serve` secures every tenant's logbooks this often (0: only on demand)."""
+    identity_provider: Literal["local"] = "local"
+    """Who vouches for a Bearer token: `local`, a token this instance signed at sign-in. A city's
+    OIDC provider is plugged in here later (`archipel.admin.tokens.token_verifier`)."""
+    jwt_secret: SecretStr | None = None
+    """Signs the access tokens; unset, a random one made at init is kept in `jwt-secret` under the
+    home (mode 600). Never printed: `SecretStr` hides it from reprs and logs."""
+    token_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    """How long an access token is accepted after sign-in."""
+    login_max_failures: int = Field(default=5, ge=1)
+    """Failed sign-ins of one login within `login_lockout_minutes` that lock it."""
+    login_lockout_minutes: float = Field(default=15.0, gt=0)
+    login_attempts_per_minute: int = Field(default=30, ge=1)
+    """Sign-in attempts one client address may make per minute, whatever the logins."""
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
@@ -75,6 +88,8 @@ class Settings(BaseModel):
                 offer.path = self.home / offer.path
         if self.tsa_certificates is not None and not self.tsa_certificates.is_absolute():
             self.tsa_certificates = self.home / self.tsa_certificates
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("jwt_secret must be at least 32 characters (or unset: one is generated)")
         names = [offer.name for offer in self.offers]
         if len(set(names)) != len(names):
             raise ValueError(f"offer names must be unique, got {names}")
@@ -91,6 +106,11 @@ class Settings(BaseModel):
         return self.home / "tsa"
 
     @property
+    def jwt_secret_file(self) -> Path:
+        """Where the generated token-signing secret is kept when `jwt_secret` is not set."""
+        return self.home / "jwt-secret"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -103,6 +123,8 @@ _ENV_SCALARS = (
     "tsa_url",
     "tsa_certificates",
     "securing_interval_minutes",
+    "jwt_secret",
+    "token_minutes",
 )
 
 

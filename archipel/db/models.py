@@ -4,7 +4,7 @@ Alembic's autogeneration and the migration tests read the schema from here.
 """
 
 from archipel.access.model import AccessRecord, UnitAncestor, UnitEffectiveRule, UnitField, UnitText
-from archipel.admin.model import ApiKey, Organisation, Tenant
+from archipel.admin.model import ApiKey, LoginAttempt, Organisation, Tenant, User, UserRole
 from archipel.db.base import Base
 from archipel.lifecycle.model import EliminationAnalysis, EliminationRequest
 from archipel.logbook.model import (
@@ -32,6 +32,7 @@ __all__ = [
     "LifecycleEntry",
     "LogbookEvent",
     "LogbookSecuring",
+    "LoginAttempt",
     "ObjectGroup",
     "Operation",
     "Organisation",
@@ -46,4 +47,6 @@ __all__ = [
     "UnitParent",
     "UnitRule",
     "UnitText",
+    "User",
+    "UserRole",
 ]

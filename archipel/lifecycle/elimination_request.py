@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from archipel.admin.users import require_approver
 from archipel.core.clock import iso
 from archipel.core.errors import Conflict, Forbidden, NotFound
 from archipel.db.repository import TenantScope
@@ -305,6 +306,8 @@ def decide(
         request = get_request(session, tenant, request_id)
         if request.status != Status.PENDING:
             raise Conflict(f"elimination request {request_id} is {request.status}: it was already decided")
+        if actor.login is not None:
+            require_approver(session, tenant, actor.login)  # a person's visa needs the approver role
         same_key = actor.personal and actor.agent == request.requested_agent
         if actor.who == request.requested_by or same_key:
             raise Forbidden(

@@ -25,14 +25,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archipel.admin import service as admin
 from archipel.ingest.context import Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome, fatal, ko
+from archipel.logbook.closing import close_operation
 from archipel.logbook.service import OperationLog
 from archipel.storage import layout
 from archipel.storage.copies import AuditKind, Fault, ObjectVerdict, check_object, repair_object
@@ -74,17 +76,11 @@ class AuditRequest:
         return f"{self.kind.value} audit of {self.selection.describe()} on offers {where}; {repair}"
 
 
-@dataclass
-class AuditReport:
-    """What an audit found; `bytes` sums the recorded sizes of the objects checked, `bytes_read`
-    what was read from the offers to check them (every copy, for an integrity audit)."""
+class FaultTally:
+    """What every audit report says of its faulty copies: how many were repaired, and the outcome:
+    OK (no fault), WARNING (faults, all repaired) or KO (faults remain)."""
 
-    operation_id: str
-    kind: AuditKind
-    checked: int = 0
-    bytes: int = 0
-    bytes_read: int = 0
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[Fault]
 
     @property
     def repaired(self) -> int:
@@ -99,6 +95,19 @@ class AuditReport:
         if not self.faults:
             return Outcome.OK
         return Outcome.KO if self.unrepaired else Outcome.WARNING
+
+
+@dataclass
+class AuditReport(FaultTally):
+    """What an audit found; `bytes` sums the recorded sizes of the objects checked, `bytes_read`
+    what was read from the offers to check them (every copy, for an integrity audit)."""
+
+    operation_id: str
+    kind: AuditKind
+    checked: int = 0
+    bytes: int = 0
+    bytes_read: int = 0
+    faults: list[Fault] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -149,9 +158,14 @@ class AuditService:
         except Exception as error:
             log.exception("audit %s failed", operation_id)
             message = f"the audit stopped on a technical failure after {report.checked} objects: {error}"
-            self._close(request.tenant, operation_id, fatal(REPORT_STEP, message))
+            close_operation(self.platform, request.tenant, operation_id, fatal(REPORT_STEP, message))
             raise
-        self._close(request.tenant, operation_id, Finding(REPORT_STEP, report.outcome, report.summary()))
+        close_operation(
+            self.platform,
+            request.tenant,
+            operation_id,
+            Finding(REPORT_STEP, report.outcome, report.summary()),
+        )
         return report
 
     def _audit(self, request: AuditRequest, report: AuditReport, progress: Progress) -> None:
@@ -161,14 +175,25 @@ class AuditService:
                 report.operation_id,
                 [Finding(LIST_STEP, Outcome.OK, f"{total} objects ({total_bytes} bytes) to check")],
             )
-        journal = _Journal(self.platform, request, report, total, total_bytes)
+
+        def running() -> tuple[int, int, str]:
+            return (
+                report.checked,
+                report.bytes,
+                f"{request.kind.value} audit running: {report.checked} of {total} objects, "
+                f"{report.bytes} of {total_bytes} bytes, {len(report.faults)} faulty copies",
+            )
+
+        journal = OperationJournal(self.platform, request.tenant, report.operation_id, running)
         try:
             for verdict in self._verdicts(request):
                 report.checked += 1
                 report.bytes += verdict.object.size or 0
                 report.bytes_read += verdict.bytes_read
                 if verdict.faults:
-                    journal.add(self._settle(request, verdict))
+                    faults = self._settle(request, verdict)
+                    report.faults.extend(faults)
+                    journal.add([finding for fault in faults for finding in fault_findings(request, fault)])
                 progress(OBJECTS, report.checked, total)
                 progress(BYTES, report.bytes, total_bytes)
                 journal.flush_if_due()
@@ -201,59 +226,73 @@ class AuditService:
         key = layout.object_key(request.tenant, verdict.object.id)
         return repair_object(self.platform.storage.offers, key, verdict)
 
-    def _close(self, tenant: int, operation_id: str, summary: Finding) -> None:
-        with self.platform.database.unit_of_work() as session:
-            logbook = OperationLog(session, tenant)
-            logbook.record(operation_id, [summary])
-            logbook.finish(logbook.get(operation_id), summary.outcome, summary.message)
-        self.platform.write_operation_logbook(tenant, operation_id)
 
+class OperationJournal:
+    """Writes a long operation's events and progress to it in short transactions, as it goes.
 
-class _Journal:
-    """Writes an audit's events and progress to its operation in short transactions, as it goes."""
+    `progress()` gives what the operation row shows meanwhile: (objects done, bytes done,
+    message), so `GET /operations/{id}` follows it. Shared by the audits of this module and
+    the offer-versus-offer audit (`archipel.storage.offer_audit`).
+    """
 
     def __init__(
-        self, platform: Platform, request: AuditRequest, report: AuditReport, total: int, total_bytes: int
+        self, platform: Platform, tenant: int, operation_id: str, progress: Callable[[], tuple[int, int, str]]
     ) -> None:
         self.platform = platform
-        self.request = request
-        self.report = report
-        self.total = total
-        self.total_bytes = total_bytes
+        self.tenant = tenant
+        self.operation_id = operation_id
+        self.progress = progress
         self.pending: list[Finding] = []
         self.flushed = time.monotonic()
 
-    def add(self, faults: list[Fault]) -> None:
-        self.report.faults.extend(faults)
-        self.pending.extend(finding for fault in faults for finding in fault_findings(self.request, fault))
+    def add(self, findings: list[Finding]) -> None:
+        self.pending.extend(findings)
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self.flushed >= FLUSH_SECONDS or len(self.pending) >= FLUSH_EVENTS:
             self.flush()
 
     def flush(self) -> None:
-        report = self.report
         with self.platform.database.unit_of_work() as session:
-            logbook = OperationLog(session, self.request.tenant)
+            logbook = OperationLog(session, self.tenant)
             if self.pending:
-                logbook.record(report.operation_id, self.pending)
-            operation = logbook.get(report.operation_id)
-            operation.objects = report.checked
-            operation.total_bytes = report.bytes
-            operation.message = (
-                f"{self.request.kind.value} audit running: {report.checked} of {self.total} objects, "
-                f"{report.bytes} of {self.total_bytes} bytes, {len(report.faults)} faulty copies"
-            )
+                logbook.record(self.operation_id, self.pending)
+            operation = logbook.get(self.operation_id)
+            operation.objects, operation.total_bytes, operation.message = self.progress()
         self.pending = []
         self.flushed = time.monotonic()
 
 
+class AuditedCopy(Protocol):
+    """What the logbook says of a faulty copy, whatever the audit that found it."""
+
+    @property
+    def object(self) -> str: ...
+    @property
+    def offer(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def kind(self) -> Enum: ...
+    @property
+    def repaired(self) -> bool: ...
+    @property
+    def repaired_from(self) -> str | None: ...
+    @property
+    def repair_failure(self) -> str | None: ...
+
+
 def fault_findings(request: AuditRequest, fault: Fault) -> list[Finding]:
     """The logbook events of one faulty copy: the fault, then the repair tried, if any."""
+    return copy_findings(CHECK_STEPS[request.kind], request.repair, fault)
+
+
+def copy_findings(step: str, repair: bool, fault: AuditedCopy) -> list[Finding]:
+    """The fault as an event of `step` (WARNING once repaired, else KO), then the `AUDIT_REPAIR`
+    event of the repair tried, if `repair` was asked."""
     outcome = Outcome.WARNING if fault.repaired else Outcome.KO
-    step = CHECK_STEPS[request.kind]
     found = Finding(step, outcome, fault.detail, fault.kind.name, fault.object)
-    if not request.repair:
+    if not repair:
         return [found]
     if fault.repaired:
         message = (

@@ -3,6 +3,7 @@ events are the report; a tenant's audit never reaches another tenant's copies.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from test_ingest_api import SIP_OK, upload, wait_for
 
 from archipel.platform import Platform
+from archipel.storage import layout
 
 
 def start_audit(caller: Any, **body: Any) -> str:
@@ -28,7 +30,8 @@ def fault_events(operation: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (event["code"], event["target"])
         for event in operation["events"]
-        if event["step"] in ("AUDIT_FILE_INTEGRITY", "AUDIT_FILE_EXISTING", "AUDIT_REPAIR")
+        if event["step"]
+        in ("AUDIT_FILE_INTEGRITY", "AUDIT_FILE_EXISTING", "AUDIT_OFFER_COPY", "AUDIT_REPAIR")
     ]
 
 
@@ -80,6 +83,7 @@ def test_an_existence_audit_of_one_ingest(platform: Platform, commune_a: Any) ->
         ({"kind": "integrity", "repair": "sometimes"}, 422),
         ({"kind": "integrity", "units": ["01a20000-0000-7000-8000-000000000000"]}, 404),
         ({"kind": "existence", "operation": "01a20000-0000-7000-8000-000000000000"}, 404),
+        ({"kind": "offers", "units": ["01a20000-0000-7000-8000-000000000000"]}, 400),
     ],
 )
 def test_a_bad_request_is_refused_before_any_operation(
@@ -89,6 +93,34 @@ def test_a_bad_request_is_refused_before_any_operation(
     assert response.status_code == status and response.json()["code"]
     operations = commune_a.client.get("/api/v1/operations?type=AUDIT_INTEGRITY", headers=commune_a.headers())
     assert operations.json() == []
+
+
+def settled(platform: Platform, operation: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+    """The finished operation once its logbook is on every offer (written just after it closes)."""
+    key = layout.operation_file_key(operation["tenant"], operation["id"], "logbook.json")
+    deadline = time.monotonic() + timeout
+    while not platform.storage.exists_everywhere(key):
+        assert time.monotonic() < deadline, f"{key} not on every offer after {timeout}s"
+        time.sleep(0.05)
+    return operation
+
+
+def test_an_offers_audit_compares_the_tenants_keys_between_offers_and_repairs(
+    platform: Platform, commune_a: Any
+) -> None:
+    settled(platform, wait_for(commune_a, upload(commune_a, SIP_OK)))
+    lost = object_copies(platform, 1, 1)[0]
+    lost.unlink()
+    key = lost.relative_to(platform.storage.offers[1].root).as_posix()  # type: ignore[attr-defined]
+
+    operation = settled(platform, wait_for(commune_a, start_audit(commune_a, kind="offers", repair=True)))
+    assert operation["type"] == "AUDIT_OFFERS" and operation["outcome"] == "WARNING", operation["events"]
+    assert fault_events(operation) == [
+        ("AUDIT_OFFER_COPY.MISSING.WARNING", key),
+        ("AUDIT_REPAIR.REPAIRED.OK", key),
+    ]
+    assert lost.exists()
+    assert wait_for(commune_a, start_audit(commune_a, kind="offers"))["outcome"] == "OK"
 
 
 def test_an_audit_needs_the_tenants_key(commune_a: Any) -> None:

@@ -122,3 +122,23 @@ def test_an_unknown_tenant_or_unit_is_refused_on_one_line(
         main()
     captured = capsys.readouterr()
     assert ended.value.code == code and message in captured.err and captured.out == ""
+
+
+def test_audit_offers_lists_each_difference_by_key_and_exits_0_once_repaired(archived: Platform) -> None:
+    lost = object_files(archived, 0)[0]
+    lost.unlink()
+    key = lost.relative_to(archived.storage.offers[0].root).as_posix()  # type: ignore[attr-defined]
+
+    found = archipel(archived, "audit", "offers", "--tenant", "1", "--json")
+    assert found.exit_code == 1, found.output
+    document = json.loads(found.stdout)
+    assert {"operation_id", "keys", "faults", "repaired"} <= document.keys() and document["keys"] > 4
+    assert [(fault["key"], fault["offer"], fault["kind"]) for fault in document["faults"]] == [
+        (key, "offer-1", "missing")
+    ]
+
+    repaired = archipel(archived, "audit", "offers", "--tenant", "1", "--repair", "--json")
+    assert repaired.exit_code == 0, repaired.output
+    assert json.loads(repaired.stdout)["repaired"] == 1 and lost.exists()
+    clean = archipel(archived, "audit", "offers", "--tenant", "1")
+    assert clean.exit_code == 0 and "OK" in clean.stdout

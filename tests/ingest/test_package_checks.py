@@ -393,7 +393,7 @@ def test_invalid_guid_attachment_for_a_malformed_system_id(system_id: str) -> No
     }
 
 
-@pytest.mark.parametrize("system_id", [new_id(), VITAM_GUID])
+@pytest.mark.parametrize("system_id", [new_id(), VITAM_GUID], ids=["archipel", "vitam"])
 def test_attachment_to_an_archipel_or_vitam_id_is_well_formed(system_id: str) -> None:
     assert check_data_object_package(attached(system_id)) == []
 

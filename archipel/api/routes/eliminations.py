@@ -52,7 +52,8 @@ class Decision(BaseModel):
 
 
 def _actor(context: TenantContext, user: str | None) -> Actor:
-    return Actor(context.agent, user, personal=True)
+    """A signed-in person acts as themselves: the body's `user` names the person only for a key."""
+    return Actor(context.agent, context.login or user, personal=True)
 
 
 @router.post("/elimination-analyses", status_code=202, summary="Analyse which units a query may eliminate")
