@@ -640,11 +640,18 @@ fresh on a server; this machine's PostgreSQL runs without autovacuum)."""
 INDEX_TABLES = ("archive_units", "unit_parents", "unit_rules", "unit_fields", "unit_text", "unit_ancestors")
 
 
-def analyze(database: Database) -> None:
-    """Fresh planner statistics of the tables searched (only these: not the whole database)."""
-    with database.engine.begin() as connection:
+def analyze(database: Database, vacuum: bool = False) -> None:
+    """Fresh planner statistics of the tables searched (only these: not the whole database).
+
+    `vacuum` (PostgreSQL): also what autovacuum does once a load is over, setting the visibility
+    map so index-only scans read no table page. Without it every `Index Only Scan` fetches the
+    heap: measured here at 1M units, facets p95 612 → 305 ms and date range + agency 174 → 22 ms.
+    """
+    postgres = not database.url.startswith("sqlite")
+    verb = "VACUUM (ANALYZE)" if vacuum and postgres else "ANALYZE"
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for table in (*INDEX_TABLES, "unit_effective_rules"):
-            connection.execute(text(f"ANALYZE {table}"))
+            connection.execute(text(f"{verb} {table}"))
 
 
 def run_postgres(units: int, schema: str | None, runs: int, keep: bool, explain: bool, seed: int) -> None:
@@ -663,7 +670,7 @@ def run_postgres(units: int, schema: str | None, runs: int, keep: bool, explain:
             print(f"PostgreSQL, schema {schema}: {units:,} units")
             migrate.upgrade(database)
             tree = load(database, units, seed)
-            analyze(database)
+            analyze(database, vacuum=True)
         measure(database, tree, runs, explain, seed)
     finally:
         database.dispose()
