@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Column, MetaData, Select, String, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from archipel.access.fields import unit_field_rows
@@ -51,17 +51,106 @@ def index_units(
 
 
 def reindex_tenant(session: Session, tenant: int, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuilds the whole index of a tenant from its unit rows; the number of units indexed."""
-    scope = TenantScope(session, tenant)
+    """Rebuilds the whole index of a tenant from its unit rows; the number of units indexed.
+
+    A tenant may hold millions of units, so nothing here holds them all: descriptions are
+    indexed a batch at a time in id order, and the tree in waves: first the units without a
+    parent, then each time the units whose parents are all indexed already, read a batch at a
+    time from a temporary table (`_Waves`). Memory holds one batch and its parents' state.
+    """
     for model in (UnitField, UnitAncestor, UnitEffectiveRule):
         session.execute(delete(model).where(model.tenant_id == tenant))
     session.execute(delete(UnitText).where(UnitText.tenant_id == tenant))
-    ids = list(session.scalars(scope.select(ArchiveUnit).with_only_columns(ArchiveUnit.id)))
-    index_units(session, tenant, ids, progress)
-    return len(ids)
+    scope = TenantScope(session, tenant)
+    described = 0
+    for batch in _id_batches(session, scope.select(ArchiveUnit).with_only_columns(ArchiveUnit.id)):
+        rows = session.execute(
+            scope.select(ArchiveUnit)
+            .where(ArchiveUnit.id.in_(batch))
+            .with_only_columns(ArchiveUnit.id, ArchiveUnit.content)
+        )
+        _index_descriptions(scope, list(rows))
+        described += len(batch)
+        if progress:
+            progress(described)
+    with _Waves(session, tenant) as waves:
+        for _wave in waves:
+            for batch in _id_batches(session, waves.members()):
+                _index_tree(session, scope, _load_nodes(session, scope, set(batch)))
+    return described
 
 
-def _index_descriptions(scope: TenantScope, units: Sequence[ArchiveUnit]) -> None:
+class _Waves:
+    """The tenant's units in waves of units whose parents are all in earlier waves (the DAG has
+    no cycle, so every unit is in one); each wave is a temporary table the caller reads by id."""
+
+    def __init__(self, session: Session, tenant: int) -> None:
+        self.session = session
+        self.tenant = tenant
+        metadata = MetaData()
+        self.done = Table(
+            "reindex_done", metadata, Column("unit_id", String(36), primary_key=True), prefixes=["TEMPORARY"]
+        )
+        self.wave = Table(
+            "reindex_wave", metadata, Column("unit_id", String(36), primary_key=True), prefixes=["TEMPORARY"]
+        )
+
+    def __enter__(self) -> _Waves:
+        for table in (self.done, self.wave):
+            table.create(self.session.connection())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for table in (self.done, self.wave):
+            table.drop(self.session.connection())
+
+    def __iter__(self) -> Iterator[int]:
+        number = 0
+        while True:
+            self.session.execute(delete(self.wave))
+            self.session.execute(insert(self.wave).from_select(["unit_id"], self._ready()))
+            if self.session.scalar(select(func.count()).select_from(self.wave)) == 0:
+                return
+            yield number
+            self.session.execute(insert(self.done).from_select(["unit_id"], select(self.wave.c.unit_id)))
+            number += 1
+
+    def members(self) -> Select[Any]:
+        return select(self.wave.c.unit_id)
+
+    def _ready(self) -> Select[Any]:
+        """Units not indexed yet whose every parent is."""
+        scope = TenantScope(self.session, self.tenant)
+        indexed = select(self.done.c.unit_id)
+        waiting = (
+            scope.select(UnitParent)
+            .where(UnitParent.unit_id == ArchiveUnit.id, UnitParent.parent_id.not_in(indexed))
+            .with_only_columns(UnitParent.unit_id)
+        )
+        return (
+            scope.select(ArchiveUnit)
+            .where(ArchiveUnit.id.not_in(indexed), ~waiting.exists())
+            .with_only_columns(ArchiveUnit.id)
+        )
+
+
+def _id_batches(session: Session, ids: Select[Any]) -> Iterator[list[str]]:
+    """The ids a statement selects (its only column), BATCH at a time in id order, by keyset."""
+    column = ids.selected_columns[0]
+    last: str | None = None
+    while True:
+        page = ids.order_by(column).limit(BATCH)
+        if last is not None:
+            page = page.where(column > last)
+        batch = list(session.scalars(page))
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]
+
+
+def _index_descriptions(scope: TenantScope, units: Sequence[Any]) -> None:
+    """Fields and words of these units (rows or objects with `id` and `content`)."""
     fields: list[dict[str, Any]] = []
     texts: list[dict[str, Any]] = []
     for unit in units:
@@ -96,6 +185,12 @@ def refresh_tree(session: Session, tenant: int, unit_ids: Iterable[str]) -> None
     affected = set(nodes)
     gone = roots - affected
     _delete_rows(session, tenant, sorted(gone | affected), (UnitAncestor, UnitEffectiveRule))
+    _index_tree(session, scope, nodes)
+
+
+def _index_tree(session: Session, scope: TenantScope, nodes: dict[str, _Node]) -> None:
+    """Ancestors and effective rules of these units, from those indexed above them, inserted."""
+    affected = set(nodes)
     outside = {parent for node in nodes.values() for parent in node.parents} - affected
     ancestors, rules = _known_state(session, scope, outside)
     for unit_id in _parents_first(nodes):

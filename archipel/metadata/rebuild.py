@@ -10,7 +10,8 @@ of every referential, the elimination analyses and requests
 (`archipel.lifecycle.restore`), the chain heads, and the search index with the units'
 effective rules (`reindex_tenant`). `--tenant N` reads only that tenant's folder.
 
-Memory stays flat however large the offer: rows are committed in batches of `BATCH`; a
+Memory stays flat however large the offer: rows are committed in batches of `BATCH`, the
+search index is built a batch at a time too (the tree in waves, `reindex_tenant`), and a
 parent link waits only while its parent has not been listed yet (ids are time-ordered, so
 a parent is almost always listed before its children: what waits is the few links of a
 reclassification under a newer unit).

@@ -1,5 +1,6 @@
 """The indexed ancestors and effective rules agree with a naive computation, on random DAGs,
-after a first indexing and after a unit is moved (only what is below it is recomputed).
+after a first indexing, after a unit is moved (only what is below it is recomputed), and
+after the whole tenant is indexed again in waves (as a rebuild does).
 
 The naive side walks the parents by breadth-first search and applies the inheritance rules
 recursively, as an archivist would by hand; the index computes them incrementally, parents
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, insert, select
 from sqlalchemy.orm import Session
 
-from archipel.access.indexing import index_units, refresh_tree
+from archipel.access.indexing import index_units, refresh_tree, reindex_tenant
 from archipel.access.model import UnitAncestor, UnitEffectiveRule
 from archipel.db.models import Base
 from archipel.metadata.model import ArchiveUnit, UnitParent, UnitRule
@@ -137,5 +138,8 @@ def test_indexed_inheritance_equals_the_naive_one_before_and_after_a_move(archiv
             )
         archive["units"][moved]["parents"] = archive["new_parents"]
         refresh_tree(session, TENANT, [f"u{moved}"])
+        assert indexed(session) == naive(archive)
+
+        reindex_tenant(session, TENANT)  # the whole tenant again, in waves (as a rebuild does)
         assert indexed(session) == naive(archive)
     engine.dispose()
