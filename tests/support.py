@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from archipel.admin import service as admin
 from archipel.core.settings import load_settings
+from archipel.metadata.rebuild import rebuild
 from archipel.platform import Platform
 from archipel.referential.service import ReferentialService
 
@@ -58,6 +59,29 @@ def postgres_schema() -> Iterator[str]:
         with engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@contextmanager
+def empty_database(platform: Platform, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database on the platform's engine: a SQLite file in `folder`,
+    or a fresh PostgreSQL schema (dropped afterwards). Where a lost database is made again."""
+    if platform.settings.is_sqlite:
+        yield f"sqlite:///{folder / 'rebuilt.db'}"
+    else:
+        yield from postgres_schema()
+
+
+@contextmanager
+def rebuilt_from_offer(platform: Platform, folder: Path, tenant: int | None = None) -> Iterator[Platform]:
+    """The index lost, made again from offer-2 into an empty database on the same engine."""
+    with empty_database(platform, folder) as url:
+        instance = Platform(load_settings(platform.settings.home, database_url=url, demo=False))
+        try:
+            instance.initialise()
+            rebuild(instance, offer_name="offer-2", tenant=tenant)
+            yield instance
+        finally:
+            instance.close()
 
 
 BASELINE_REFERENTIALS = (

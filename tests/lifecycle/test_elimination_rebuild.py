@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from elimination_fonds import Fonds
 from elimination_steps import approved, run
-from support import postgres_schema
+from support import rebuilt_from_offer
 
-from archipel.core.settings import load_settings
 from archipel.db.repository import TenantScope
 from archipel.metadata.model import ArchiveUnit, DataObject, ObjectGroup
-from archipel.metadata.rebuild import rebuild
 from archipel.platform import Platform
 
 ELIMINATED = ("series.destroy", "file.a", "file.b", "file.free")
-
-
-@contextmanager
-def rebuilt_from_offer(platform: Platform, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """The index lost, made again from offer-2 into an empty database on the same engine."""
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'rebuilt.db'}"
-            if platform.settings.is_sqlite
-            else stack.enter_context(contextmanager(postgres_schema)())
-        )
-        instance = Platform(load_settings(platform.settings.home, database_url=fresh, demo=False))
-        instance.initialise()
-        try:
-            rebuild(instance, offer_name="offer-2")
-            yield instance
-        finally:
-            instance.close()
 
 
 def _eliminated_state(platform: Platform, fonds: Fonds) -> tuple[str, set[str], set[str], set[str]]:

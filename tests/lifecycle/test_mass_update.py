@@ -5,13 +5,12 @@ tenant's referentials first, and a unit the actions cannot apply to is refused a
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
 from access.access_archive import Archive, ingest_archive
-from support import postgres_schema
+from support import rebuilt_from_offer
 from update_support import (
     effective_rules,
     ids_query,
@@ -26,7 +25,6 @@ from update_support import (
 
 from archipel.access.dip_selection import select_units
 from archipel.access.scope import AccessScope
-from archipel.core.settings import load_settings
 from archipel.lifecycle.mass_update import MassUpdateRequest, MassUpdateService
 from archipel.lifecycle.update_actions import (
     MassUpdateRefused,
@@ -36,7 +34,6 @@ from archipel.lifecycle.update_actions import (
     build_actions,
 )
 from archipel.logbook.service import OperationLog
-from archipel.metadata.rebuild import rebuild
 from archipel.platform import Platform
 
 
@@ -285,18 +282,7 @@ def test_rebuild_from_an_offer_gives_the_updated_units_back(
     expected = (unit_row(platform, archive.series).content, own_rules(platform, archive.series))
     inherited = effective_rules(platform, archive.closed)
 
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'rebuilt.db'}"
-            if platform.settings.is_sqlite
-            else stack.enter_context(contextmanager(postgres_schema)())
-        )
-        rebuilt = Platform(load_settings(platform.settings.home, database_url=fresh, demo=False))
-        rebuilt.initialise()
-        try:
-            rebuild(rebuilt, offer_name="offer-2", tenant=1)  # the test instance wrote no tenant documents
-            assert (unit_row(rebuilt, archive.series).content, own_rules(rebuilt, archive.series)) == expected
-            assert unit_row(rebuilt, archive.series).version == 2
-            assert effective_rules(rebuilt, archive.closed) == inherited
-        finally:
-            rebuilt.close()
+    with rebuilt_from_offer(platform, tmp_path, tenant=1) as rebuilt:  # the test wrote no tenant documents
+        assert (unit_row(rebuilt, archive.series).content, own_rules(rebuilt, archive.series)) == expected
+        assert unit_row(rebuilt, archive.series).version == 2
+        assert effective_rules(rebuilt, archive.closed) == inherited

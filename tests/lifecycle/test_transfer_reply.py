@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from elimination_fonds import Fonds
-from test_elimination_rebuild import rebuilt_from_offer
+from support import rebuilt_from_offer
 from test_transfer_export import export, transfer_of
 
 from archipel.core.errors import Conflict, InvalidRequest, NotFound

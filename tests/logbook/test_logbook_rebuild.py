@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from logbook_support import KO_SIP, ingest
-from support import FIXTURES, postgres_schema
+from support import FIXTURES, rebuilt_from_offer
 
-from archipel.core.settings import load_settings
 from archipel.logbook import chain
 from archipel.logbook.lifecycle import lifecycle
 from archipel.logbook.securing import secure, securings
 from archipel.logbook.verification import verify_logbooks
-from archipel.metadata.rebuild import rebuild
 from archipel.metadata.repository import UnitRepository
 from archipel.metadata.tree import rename_node
 from archipel.platform import Platform
@@ -51,26 +48,15 @@ def test_the_rebuilt_logbooks_are_those_that_were_sealed_and_verify(
     before = {tenant: logbooks(platform, tenant) for tenant in (1, 2)}
     assert all(verify_logbooks(platform, tenant).ok for tenant in (0, 1, 2))
 
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'rebuilt.db'}"
-            if platform.settings.is_sqlite
-            else stack.enter_context(contextmanager(postgres_schema)())
-        )
-        rebuilt = Platform(load_settings(platform.settings.home, database_url=fresh, demo=False))
-        try:
-            rebuilt.initialise()
-            rebuild(rebuilt, offer_name="offer-2")
-            for tenant in (1, 2):
-                assert logbooks(rebuilt, tenant) == before[tenant]
-            for tenant in (0, 1, 2):  # tenant 0 also keeps the chain its new init started
-                report = verify_logbooks(rebuilt, tenant)
-                assert report.ok, report.faults
+    with rebuilt_from_offer(platform, tmp_path) as rebuilt:
+        for tenant in (1, 2):
+            assert logbooks(rebuilt, tenant) == before[tenant]
+        for tenant in (0, 1, 2):  # tenant 0 also keeps the chain its new init started
+            report = verify_logbooks(rebuilt, tenant)
+            assert report.ok, report.faults
 
-            again = secure(rebuilt, 1)  # the chains go on where they stopped
-            assert again.number == 2
-            with rebuilt.database.unit_of_work() as session:
-                assert chain.link_of(session, 1, chain.OPERATIONS, unsecured) is not None
-            assert verify_logbooks(rebuilt, 1).ok
-        finally:
-            rebuilt.close()
+        again = secure(rebuilt, 1)  # the chains go on where they stopped
+        assert again.number == 2
+        with rebuilt.database.unit_of_work() as session:
+            assert chain.link_of(session, 1, chain.OPERATIONS, unsecured) is not None
+        assert verify_logbooks(rebuilt, 1).ok

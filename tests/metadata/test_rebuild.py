@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from support import FIXTURES, postgres_schema
+from support import FIXTURES, empty_database, postgres_schema
 
 from archipel.cli.main import main
 from archipel.core.errors import Conflict
@@ -70,12 +70,7 @@ def test_the_index_rebuilt_from_one_offer_is_the_index_that_was_lost(
         operations = sum(len(OperationLog(session, tenant).operations(limit=10_000)) for tenant in (0, 1, 2))
 
     # the database is lost; the offers remain; a new, empty database on the same engine
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'rebuilt.db'}"
-            if platform.settings.is_sqlite
-            else stack.enter_context(contextmanager(postgres_schema)())
-        )
+    with empty_database(platform, tmp_path) as fresh:
         _rebuild_and_compare(fresh, platform, before, operations)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import postgres_schema
+from support import empty_database
 
 from archipel.collect.sip_builder import Document, build_sip
 from archipel.core.digests import sha512_bytes
@@ -311,11 +311,7 @@ def test_rebuild_after_renames_moves_and_deletions_gives_the_same_trees(
     assert nodes["1.1.1"] not in before["units"] and len(before["trees"]) == 3
 
     with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'rebuilt.db'}"
-            if platform.settings.is_sqlite
-            else stack.enter_context(contextmanager(postgres_schema)())
-        )
+        fresh = stack.enter_context(empty_database(platform, tmp_path))
         rebuilt = stack.enter_context(
             _closing(Platform(load_settings(platform.settings.home, database_url=fresh)))
         )
