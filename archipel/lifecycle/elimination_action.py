@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from archipel.core.clock import utc_now
-from archipel.core.errors import Conflict, IntegrityFault
+from archipel.core.errors import Conflict
 from archipel.ingest.context import Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.elimination_certificate import certificate, certificate_files
@@ -38,7 +38,7 @@ from archipel.lifecycle.elimination_request import Actor, Status, get_request
 from archipel.lifecycle.elimination_verdicts import judge
 from archipel.lifecycle.holds import refuse_if_held
 from archipel.lifecycle.model import EliminationRequest
-from archipel.lifecycle.purge import apply_purge, copies_left, delete_binaries, plan_purge, unit_trace
+from archipel.lifecycle.purge import apply_purge, check_gone, delete_binaries, plan_purge, unit_trace
 from archipel.logbook.closing import closed_on_failure
 from archipel.logbook.service import OperationLog
 from archipel.metadata.model import DataObject
@@ -222,11 +222,7 @@ class EliminationService:
         """Every binary of every eliminated unit absent from every offer, else IntegrityFault."""
         with self.platform.database.unit_of_work() as session:
             traces = list(get_request(session, tenant, request_id).trace)
-        left = copies_left(self.platform, tenant, traces)
-        if left:
-            raise IntegrityFault(f"{len(left)} copies still on the offers after deletion: {left[0]}")
-        count = sum(1 for trace in traces for obj in trace["objects"] if obj["sha512"])
-        message = f"{count} binaries absent from every offer"
+        message = f"{check_gone(self.platform, tenant, traces)} binaries absent from every offer"
         self._record(tenant, operation_id, Finding(CHECK_STEP, Outcome.OK, message))
 
     def _certify(self, tenant: int, operation_id: str, request_id: str) -> EliminationReport:

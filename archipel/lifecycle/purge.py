@@ -194,12 +194,24 @@ def delete_binaries(
     return done
 
 
-def copies_left(platform: Platform, tenant: int, traces: Iterable[dict[str, Any]]) -> list[str]:
-    """`offer: key` of every copy of a traced binary still on an offer (none, once purged)."""
-    keys = [
-        layout.object_key(tenant, obj["id"]) for trace in traces for obj in trace["objects"] if obj["sha512"]
+def traced_binaries(tenant: int, traces: Iterable[dict[str, Any]]) -> list[str]:
+    """Offer keys of the binaries the units' traces name (physical objects have no SHA-512, no file)."""
+    return [
+        layout.object_key(tenant, obj["id"])
+        for trace in traces
+        for obj in trace["objects"]
+        if obj.get("sha512")
     ]
-    return [f"{offer.name}: {key}" for key in keys for offer in platform.storage.offers if offer.exists(key)]
+
+
+def check_gone(platform: Platform, tenant: int, traces: Iterable[dict[str, Any]]) -> int:
+    """Step 3: no copy of a traced binary on any offer (IntegrityFault naming one left, else
+    the number of binaries checked)."""
+    keys = traced_binaries(tenant, traces)
+    left = [f"{offer.name}: {key}" for key in keys for offer in platform.storage.offers if offer.exists(key)]
+    if left:
+        raise IntegrityFault(f"{len(left)} copies still on the offers after deletion: {left[0]}")
+    return len(keys)
 
 
 def _group_rows(session: Session, tenant: int, groups: dict[str, list[DataObject]]) -> list[ObjectGroup]:

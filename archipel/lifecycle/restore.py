@@ -39,6 +39,7 @@ from archipel.lifecycle.elimination_request import (
     Status,
 )
 from archipel.lifecycle.model import EliminationAnalysis, EliminationRequest
+from archipel.lifecycle.purge import traced_binaries
 from archipel.logbook.model import LogbookEvent, Operation
 from archipel.logbook.service import OperationLog
 from archipel.storage import layout
@@ -188,10 +189,4 @@ def _elimination(session: Session, offer: Offer, tenant: int, request: Eliminati
 
 
 def _binaries_left(offer: Offer, tenant: int, traces: list[dict[str, Any]]) -> list[str]:
-    keys = [
-        layout.object_key(tenant, obj["id"])
-        for trace in traces
-        for obj in trace["objects"]
-        if obj.get("sha512")
-    ]
-    return [key for key in keys if offer.exists(key)]
+    return [key for key in traced_binaries(tenant, traces) if offer.exists(key)]

@@ -26,11 +26,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from archipel.core.errors import Conflict, IntegrityFault, InvalidRequest, NotFound
+from archipel.core.errors import Conflict, InvalidRequest, NotFound
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.holds import refuse_if_held
-from archipel.lifecycle.purge import apply_purge, copies_left, delete_binaries, plan_purge, unit_trace
+from archipel.lifecycle.purge import (
+    apply_purge,
+    check_gone,
+    delete_binaries,
+    plan_purge,
+    traced_binaries,
+    unit_trace,
+)
 from archipel.lifecycle.transfer import TRANSFER, transfer_record
 from archipel.logbook.closing import closed_on_failure
 from archipel.logbook.model import Operation
@@ -147,21 +154,14 @@ class TransferReplyService:
             traces = self._purge_units(tenant, transfer_id, record, reply, unit_ids, agent)
         else:  # purged by an earlier reception of this reply: finish deleting its binaries
             traces = _earlier_traces(self.platform, tenant, transfer_id)
-        keys = [
-            layout.object_key(tenant, obj["id"])
-            for trace in traces
-            for obj in trace["objects"]
-            if obj["sha512"]
-        ]
+        keys = traced_binaries(tenant, traces)
         deleted = delete_binaries(
             self.platform,
             tenant,
             keys,
             lambda _left, done: self._progress(tenant, operation_id, done, len(keys)),
         )
-        left = copies_left(self.platform, tenant, traces)
-        if left:
-            raise IntegrityFault(f"{len(left)} copies still on the offers after deletion: {left[0]}")
+        checked = check_gone(self.platform, tenant, traces)
         offers = ", ".join(offer.name for offer in self.platform.storage.offers)
         message = (
             f"{len(unit_ids)} units handed on to {record['archival_agency']} purged; "
@@ -172,7 +172,7 @@ class TransferReplyService:
                 operation_id,
                 [
                     Finding(OBJECTS_STEP, Outcome.OK, f"{deleted} binaries deleted from {offers}"),
-                    Finding(CHECK_STEP, Outcome.OK, f"{len(keys)} binaries absent from every offer"),
+                    Finding(CHECK_STEP, Outcome.OK, f"{checked} binaries absent from every offer"),
                 ],
             )
         self._close(
