@@ -39,7 +39,7 @@ from archipel.lifecycle.purge import (
     unit_trace,
 )
 from archipel.lifecycle.transfer import TRANSFER, transfer_record
-from archipel.logbook.closing import closed_on_failure
+from archipel.logbook.closing import close_operation, closed_on_failure
 from archipel.logbook.model import Operation
 from archipel.logbook.service import OperationLog
 from archipel.metadata.model import ArchiveUnit, DataObject
@@ -120,7 +120,6 @@ class TransferReplyService:
                 if reply.accepted
                 else self._refused(tenant, operation_id, transfer.id, reply)
             )
-        self.platform.write_operation_logbook(tenant, operation_id)
         return report
 
     def _refused(self, tenant: int, operation_id: str, transfer_id: str, reply: TransferReply) -> ReplyReport:
@@ -129,7 +128,8 @@ class TransferReplyService:
         message = (
             f"the receiving archive refused transfer {transfer_id} ({reply.reply_code}): units kept; {shown}"
         )
-        self._close(tenant, operation_id, Finding(REFUSED, Outcome.KO, message, None, transfer_id))
+        refusal = Finding(REFUSED, Outcome.KO, message, None, transfer_id)
+        close_operation(self.platform, tenant, operation_id, refusal, units=0, objects=0)
         return ReplyReport(operation_id, transfer_id, reply.reply_code, 0, 0, message)
 
     def _purge(
@@ -175,13 +175,8 @@ class TransferReplyService:
                     Finding(CHECK_STEP, Outcome.OK, f"{checked} binaries absent from every offer"),
                 ],
             )
-        self._close(
-            tenant,
-            operation_id,
-            Finding(TRANSFER_REPLY, Outcome.OK, message, None, transfer_id),
-            len(unit_ids),
-            deleted,
-        )
+        done = Finding(TRANSFER_REPLY, Outcome.OK, message, None, transfer_id)
+        close_operation(self.platform, tenant, operation_id, done, units=len(unit_ids), objects=deleted)
         return ReplyReport(operation_id, transfer_id, reply.reply_code, len(unit_ids), deleted, message)
 
     def _purge_units(
@@ -247,16 +242,6 @@ class TransferReplyService:
             operation = OperationLog(session, tenant).get(operation_id)
             operation.objects = done
             operation.message = f"purge running: {done} of {total} binaries deleted from every offer"
-
-    def _close(
-        self, tenant: int, operation_id: str, finding: Finding, units: int = 0, objects: int = 0
-    ) -> None:
-        with self.platform.database.unit_of_work() as session:
-            logbook = OperationLog(session, tenant)
-            logbook.record(operation_id, [finding])
-            operation = logbook.get(operation_id)
-            operation.units, operation.objects = units, objects
-            logbook.finish(operation, finding.outcome, finding.message)
 
 
 def _answered_transfer(session: Session, tenant: int, transfer_id: str) -> Operation:

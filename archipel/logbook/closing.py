@@ -22,12 +22,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def close_operation(platform: Platform, tenant: int, operation_id: str, summary: Finding) -> None:
-    """Records the summary, closes the operation with its outcome, and writes its logbook to the offers."""
+def close_operation(
+    platform: Platform,
+    tenant: int,
+    operation_id: str,
+    summary: Finding,
+    units: int | None = None,
+    objects: int | None = None,
+) -> None:
+    """Records the summary, closes the operation with its outcome (and, when given, the units and
+    objects it dealt with), and writes its logbook to the offers."""
     with platform.database.unit_of_work() as session:
         logbook = OperationLog(session, tenant)
         logbook.record(operation_id, [summary])
-        logbook.finish(logbook.get(operation_id), summary.outcome, summary.message)
+        operation = logbook.get(operation_id)
+        if units is not None:
+            operation.units = units
+        if objects is not None:
+            operation.objects = objects
+        logbook.finish(operation, summary.outcome, summary.message)
     platform.write_operation_logbook(tenant, operation_id)
 
 
