@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cli.test_tree_cli import Cli
 from elimination_fonds import Fonds
+from update_support import Cli
 
 from archipel.platform import Platform
 from archipel.storage import layout
@@ -16,8 +16,6 @@ from archipel.storage import layout
 @pytest.fixture
 def cli(platform: Platform, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     """`archipel` in-process on this test's instance."""
-    monkeypatch.setenv("ARCHIPEL_DATABASE_URL", platform.settings.database_url)
-    monkeypatch.setenv("ARCHIPEL_DEMO", "false")
     return Cli(platform, capsys, monkeypatch)
 
 
