@@ -22,6 +22,7 @@ database.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,6 @@ from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.holds import refuse_if_held
 from archipel.metadata.versioning import read_document
-from archipel.seda.delivery import DeliveryMessage
 from archipel.seda.transfer import TransferHeader, write_transfer
 from archipel.storage import layout
 
@@ -119,10 +119,7 @@ class TransferService(DipService):
         assert isinstance(request, TransferRequest)
         header = request.header(self.tenant_agency(scope.tenant))
 
-        def write(message: DeliveryMessage) -> Any:
-            return write_transfer(message, header)
-
-        return write
+        return functools.partial(write_transfer, header=header)
 
     def _after_package(
         self,
