@@ -25,10 +25,10 @@ from archipel.logbook.service import operation_files
 from archipel.logbook.tsa import ensure_local_tsa
 from archipel.preservation.formats import FormatIdentifier
 from archipel.storage import layout
-from archipel.storage.filesystem import FileSystemOffer
 from archipel.storage.offer import OfferError
+from archipel.storage.offers import build_offer
 from archipel.storage.strategy import StorageStrategy
-from archipel.tasks.runner import InProcessRunner, TaskRunner
+from archipel.tasks.runner import TaskRunner, build_runner
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,8 @@ class Platform:
     def __init__(self, settings: Settings, tasks: TaskRunner | None = None) -> None:
         self.settings = settings
         self.database = Database(settings.database_url)
-        self.storage = StorageStrategy(
-            [FileSystemOffer(offer.name, offer.path) for offer in settings.offers if offer.path is not None]
-        )
-        self.tasks: TaskRunner = tasks or InProcessRunner(settings.workers)
+        self.storage = StorageStrategy([build_offer(offer) for offer in settings.offers])
+        self.tasks: TaskRunner = tasks or build_runner(self)
         self._identifier: FormatIdentifier | None = None
         self._identifier_lock = threading.Lock()
 

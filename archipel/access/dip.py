@@ -42,6 +42,7 @@ from archipel.logbook.model import Operation
 from archipel.logbook.service import OperationLog
 from archipel.platform import Platform
 from archipel.seda.delivery import write_delivery
+from archipel.tasks.runner import Job
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +165,8 @@ class DipService:
 
     def submit_background(self, scope: AccessScope, request: DipRequest) -> str:
         operation_id = self.submit(scope, request)
-        self.platform.tasks.submit(
-            f"{self.kind.folder} {operation_id}", self.run, scope, operation_id, request
-        )
+        job = Job(scope.tenant, operation_id, self.kind.folder)
+        self.platform.tasks.submit(job, self.run, scope, operation_id, request)
         return operation_id
 
     # -- the export -----------------------------------------------------------------------------

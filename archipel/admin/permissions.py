@@ -13,6 +13,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     # ingest
     ("POST", "/api/v1/ingests"): P.INGEST,
     ("GET", "/api/v1/ingests/{operation_id}/reply"): P.INGEST,
+    ("POST", "/api/v1/analyses"): P.INGEST,  # a folder analysed before its deposit: touches no archive
     ("GET", "/api/v1/operations"): P.OPERATIONS_READ,
     ("GET", "/api/v1/operations/{operation_id}"): P.OPERATIONS_READ,
     # access

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from archipel import __version__
 from archipel.api import errors
 from archipel.api.deps import require_permission
+from archipel.api.routes import analysis as analysis_routes
 from archipel.api.routes import audits, dips, ingests, logbooks, operations, referentials, trees, units
 from archipel.api.routes import auth as auth_routes
 from archipel.api.routes import eliminations as elimination_routes
@@ -48,6 +49,7 @@ def create_app(platform: Platform, close_on_shutdown: bool = False) -> FastAPI:
     errors.install(app)
     guarded = (
         ingests,
+        analysis_routes,
         operations,
         units,
         referentials,

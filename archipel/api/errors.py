@@ -24,6 +24,7 @@ STATUS: dict[type[errors.ArchipelError], int] = {
     errors.TooLarge: 413,
     errors.IntegrityFault: 500,
     errors.ConfigurationError: 500,
+    errors.Unavailable: 503,
     OfferError: 503,
 }
 

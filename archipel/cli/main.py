@@ -19,6 +19,7 @@ from archipel.access.scope import open_scope
 from archipel.admin import service as admin
 from archipel.admin.roles import Role, parse_role
 from archipel.cli import access as access_cli
+from archipel.cli.analyse import analyse as analyse_command
 from archipel.cli.audit import audit_app
 from archipel.cli.dip import dip_app
 from archipel.cli.elimination import elimination_app
@@ -64,6 +65,7 @@ for name, sub in (
 app.add_typer(referential_app, name="referential")
 app.add_typer(tree_app, name="tree")
 app.command("search")(access_cli.search)
+app.command("analyse")(analyse_command)
 app.add_typer(access_cli.rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dip_app, name="dip")
@@ -140,6 +142,29 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     instance = platform()
     err.print(f"Archipel listening on http://{host}:{port}/api/v1/docs")
     uvicorn.run(create_app(instance, close_on_shutdown=True), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", help="operations at once (default: the workers setting)")
+    ] = None,
+) -> None:
+    """Run queued background operations (ingests, audits, eliminations...) from the Celery broker."""
+    from archipel.tasks.worker import start_worker
+
+    instance = platform()
+    if instance.settings.task_runner != "celery":
+        raise errors.ConfigurationError(
+            "archipel worker needs task_runner = 'celery' and a broker_url (archipel.toml or "
+            "ARCHIPEL_TASK_RUNNER / ARCHIPEL_BROKER_URL): with the in-process runner, `archipel serve` "
+            "runs background operations itself"
+        )
+    err.print(f"Archipel worker on queue {instance.settings.task_queue}")
+    try:
+        start_worker(instance, concurrency)
+    finally:
+        instance.close()
 
 
 @tenant_app.command("create")

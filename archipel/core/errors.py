@@ -63,3 +63,9 @@ class ConfigurationError(ArchipelError):
     """The instance is not set up as the command needs (missing folder, bad setting)."""
 
     code = "CONFIGURATION"
+
+
+class Unavailable(ArchipelError):
+    """A service the platform relies on (the task queue's broker) cannot be reached now: retry later."""
+
+    code = "UNAVAILABLE"

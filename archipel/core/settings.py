@@ -21,11 +21,54 @@ SETTINGS_FILE = "archipel.toml"
 
 
 class OfferSettings(BaseModel):
-    """A storage offer: a place that holds a full copy of the archives."""
+    """A storage offer: a place that holds a full copy of the archives, a folder or an S3 bucket.
+
+    The S3 fields (`archipel.storage.s3`) are read for `kind = "s3"` only.
+    """
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    kind: Literal["filesystem"] = "filesystem"
+    kind: Literal["filesystem", "s3"] = "filesystem"
     path: Path | None = None
+    """filesystem: the folder; relative to the home, `offers/{name}` when unset."""
+    endpoint_url: str | None = None
+    """s3: the server (`https://s3.example.org`); unset, AWS's endpoint for `region`."""
+    bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    """s3: the bucket (required), where every key goes unless `tenant_bucket` is set."""
+    tenant_bucket: str | None = Field(default=None, pattern=r"^[a-z0-9.-]*\{tenant\}[a-z0-9.-]*$")
+    """s3: a bucket per tenant, named by this template (`archipel-{tenant}`): keys `tenants/{n}/…` go
+    to the tenant's bucket, any other key to `bucket`. Listing across tenants then uses ListBuckets."""
+    prefix: str = ""
+    """s3: object names are `{prefix}/{key}` (e.g. a platform or region name); empty: the key alone."""
+    region: str | None = None
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    """s3: both or neither; unset, boto3's chain (AWS_* variables, ~/.aws, instance role)."""
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    conditional_writes: bool | None = None
+    """s3: whether the server honours `If-None-Match: *`; unset, probed at the first write."""
+    create_buckets: bool = False
+    """s3: create a missing bucket at its first write (a new tenant's, with `tenant_bucket`)."""
+    multipart_threshold: int = Field(default=64 * 1024**2, ge=0)
+    """s3: a file larger than this goes by multipart upload."""
+    part_size: int = Field(default=16 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
+    """s3: bytes per part (S3's bounds); each writer holds one part in memory."""
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    """s3: attempts per request, retries included (botocore `standard` mode)."""
+    upload_grace_seconds: float = Field(default=24 * 3600.0, ge=0)
+    """s3: an interrupted multipart upload silent this long is aborted by `clean_temporary`."""
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> OfferSettings:
+        if self.kind == "s3":
+            if not self.bucket:
+                raise ValueError(f"offer {self.name}: an s3 offer needs a bucket")
+            if self.path is not None:
+                raise ValueError(f"offer {self.name}: `path` is for filesystem offers, not s3 ones")
+            if (self.access_key_id is None) != (self.secret_access_key is None):
+                raise ValueError(f"offer {self.name}: give access_key_id and secret_access_key, or neither")
+        return self
 
 
 class ZipLimits(BaseModel):
@@ -45,6 +88,18 @@ class Settings(BaseModel):
     offers: list[OfferSettings] = Field(default_factory=list)
     zip: ZipLimits = Field(default_factory=ZipLimits)
     workers: int = Field(default=2, ge=1, le=64)
+    """Background operations run at once: threads of this process, or of each `archipel worker`."""
+    task_runner: Literal["in-process", "celery"] = "in-process"
+    """Where background operations run: threads of the API process, or Celery workers
+    (`archipel worker`) fed through `broker_url` (`archipel.tasks.runner`)."""
+    broker_url: SecretStr | None = None
+    """The Celery broker: `amqp://user:password@host:5672//` (RabbitMQ) or `redis://host:6379/0`.
+    Secret, since it may carry a password."""
+    task_queue: str = Field(default="archipel", pattern=r"^[A-Za-z0-9_.-]{1,100}$")
+    """The queue the API sends to and the workers read; instances sharing a broker need their own."""
+    database_wait_seconds: float = Field(default=300.0, ge=0)
+    """How long background work that failed because the database went away keeps trying to close
+    its operation (rolled back, FATAL) once the database is back (`archipel.tasks.execution`)."""
     max_upload_bytes: int = 64 * 1024**3
     demo: bool = True
     classification_levels: list[str] = Field(
@@ -90,6 +145,8 @@ class Settings(BaseModel):
             self.tsa_certificates = self.home / self.tsa_certificates
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("jwt_secret must be at least 32 characters (or unset: one is generated)")
+        if self.task_runner == "celery" and self.broker_url is None:
+            raise ValueError("task_runner = 'celery' needs a broker_url (amqp://... or redis://...)")
         names = [offer.name for offer in self.offers]
         if len(set(names)) != len(names):
             raise ValueError(f"offer names must be unique, got {names}")
@@ -125,6 +182,10 @@ _ENV_SCALARS = (
     "securing_interval_minutes",
     "jwt_secret",
     "token_minutes",
+    "task_runner",
+    "broker_url",
+    "task_queue",
+    "database_wait_seconds",
 )
 
 

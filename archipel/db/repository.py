@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, Update, insert, select, update
 from sqlalchemy.orm import Session
 
 from archipel.core.errors import NotFound
@@ -27,6 +27,10 @@ class TenantScope:
 
     def select(self, model: type[Row]) -> Select[tuple[Row]]:
         return select(model).where(model.tenant_id == self.tenant)
+
+    def update(self, model: type[Row]) -> Update:
+        """An UPDATE of this tenant's rows only (a conditional claim, say)."""
+        return update(model).where(model.tenant_id == self.tenant)
 
     def find(self, model: type[Row], **keys: Any) -> Row | None:
         """A row of this tenant by its other key columns, or None (another tenant's: None too)."""

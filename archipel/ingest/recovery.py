@@ -39,6 +39,31 @@ def _process_gone(worker: str | None) -> bool:
     return int(pid) != os.getpid() and not process_alive(int(pid))
 
 
+def abandon(platform: Platform, tenant: int, operation_id: str, message: str, code: str) -> bool:
+    """Rolls back a RUNNING operation whose work can no longer finish, and closes it FATAL.
+
+    What it journaled is deleted from every offer, its scratch files go, and its logbook says
+    why and reaches the offers. False when it had closed meanwhile (nothing is touched then).
+    """
+    with platform.database.unit_of_work() as session:
+        if OperationLog(session, tenant).get(operation_id).status != "RUNNING":
+            return False
+    left = roll_back(platform, operation_id)
+    with platform.database.unit_of_work() as session:
+        logbook = OperationLog(session, tenant)
+        current = logbook.get(operation_id)
+        if current.status != "RUNNING":
+            return False
+        if left:
+            message += f" ({left} deletions refused by an offer: retried at the next start)"
+        logbook.record(operation_id, [fatal("STP_ROLLBACK", message, code)])
+        logbook.finish(current, Outcome.FATAL, message)
+    shutil.rmtree(platform.settings.work_dir / "ingests" / operation_id, ignore_errors=True)
+    (platform.settings.work_dir / "incoming" / f"{operation_id}.zip").unlink(missing_ok=True)
+    platform.write_operation_logbook(tenant, operation_id)
+    return True
+
+
 def roll_back(platform: Platform, operation_id: str) -> int:
     """Deletes from every offer what the operation journaled; returns the keys left undeleted.
 
@@ -94,26 +119,17 @@ def recover_interrupted(platform: Platform) -> list[str]:
     for operation in running:
         if not _process_gone(operation.worker):
             continue
-        left = roll_back(platform, operation.id)
-        with platform.database.unit_of_work() as session:
-            logbook = OperationLog(session, operation.tenant_id)
-            current = logbook.get(operation.id)
-            if current.status != "RUNNING":
-                continue
-            message = (
-                f"operation interrupted (process {operation.worker} stopped); rolled back at restart: "
-                "partial writes deleted from every offer, nothing archived"
-            )
-            if left:
-                message += f" ({left} deletions refused by an offer: retried at the next start)"
-            logbook.record(operation.id, [fatal("STP_ROLLBACK", message, "INTERRUPTED")])
-            logbook.finish(current, Outcome.FATAL, message)
-        shutil.rmtree(platform.settings.work_dir / "ingests" / operation.id, ignore_errors=True)
-        (platform.settings.work_dir / "incoming" / f"{operation.id}.zip").unlink(missing_ok=True)
-        log.warning("rolled back interrupted operation %s", operation.id)
-        recovered.append(operation.id)
-        platform.write_operation_logbook(operation.tenant_id, operation.id)
+        message = (
+            f"operation interrupted (process {operation.worker} stopped); rolled back at restart: "
+            "partial writes deleted from every offer, nothing archived"
+        )
+        if abandon(platform, operation.tenant_id, operation.id, message, "INTERRUPTED"):
+            log.warning("rolled back interrupted operation %s", operation.id)
+            recovered.append(operation.id)
     _retry_unfinished_rollbacks(platform)
     for offer in platform.storage.offers:
-        offer.clean_temporary()
+        try:
+            offer.clean_temporary()
+        except OfferError as error:  # an offer down must not stop every command: it is cleaned next time
+            log.warning("offer %s: leftovers of interrupted writes not cleaned: %s", offer.name, error)
     return recovered

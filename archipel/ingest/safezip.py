@@ -181,6 +181,11 @@ def _declared_directory(zip_path: Path) -> tuple[int, int] | None:
         return count64, size64
 
 
+def entry_name(info: zipfile.ZipInfo) -> str:
+    """The name `unpack_sip` lists an entry under (`Unpacked.files`): decoded, NFC."""
+    return _decode_entry(info).name
+
+
 def _decode_entry(info: zipfile.ZipInfo) -> _Entry:
     if info.flag_bits & _FLAG_UTF8:
         raw = info.orig_filename.encode("utf-8")

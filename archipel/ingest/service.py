@@ -23,6 +23,7 @@ from archipel.logbook.service import OperationLog
 from archipel.metadata.repository import UnitRepository
 from archipel.referential.view import load_referentials
 from archipel.seda.reply import build_reply
+from archipel.tasks.runner import Job
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -83,7 +84,7 @@ class IngestService:
     def submit_background(self, tenant: int, source: Path, **submission: Any) -> str:
         """`submit` (same options), then the ingest runs on a worker."""
         operation_id = self.submit(tenant, source, **submission)
-        self.platform.tasks.submit(f"ingest {operation_id}", self.run, tenant, operation_id)
+        self.platform.tasks.submit(Job(tenant, operation_id, "ingest"), self.run, tenant, operation_id)
         return operation_id
 
     def run(self, tenant: int, operation_id: str, progress: Progress = no_progress) -> IngestResult:

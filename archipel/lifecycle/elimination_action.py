@@ -48,6 +48,7 @@ from archipel.metadata.versioning import (
     change_units,
 )
 from archipel.storage import layout
+from archipel.tasks.runner import Job
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -107,7 +108,8 @@ class EliminationService:
 
     def submit_background(self, tenant: int, request_id: str, actor: Actor) -> str:
         operation_id = self.submit(tenant, request_id, actor)
-        self.platform.tasks.submit(f"elimination {operation_id}", self.run, tenant, operation_id, request_id)
+        job = Job(tenant, operation_id, "elimination")
+        self.platform.tasks.submit(job, self.run, tenant, operation_id, request_id)
         return operation_id
 
     def run(

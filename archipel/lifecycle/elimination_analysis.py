@@ -32,6 +32,7 @@ from archipel.logbook.closing import closed_on_failure
 from archipel.logbook.lifecycle import UNIT, LifecycleEvent, append_lifecycle
 from archipel.logbook.service import OperationLog
 from archipel.storage import layout
+from archipel.tasks.runner import Job
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -84,7 +85,8 @@ class EliminationAnalysisService:
         self, tenant: int, query: Mapping[str, Any], day: date | None = None, agent: str | None = None
     ) -> str:
         operation_id = self.submit(tenant, query, day, agent)
-        self.platform.tasks.submit(f"elimination analysis {operation_id}", self.run, tenant, operation_id)
+        job = Job(tenant, operation_id, "elimination analysis")
+        self.platform.tasks.submit(job, self.run, tenant, operation_id)
         return operation_id
 
     def run(self, tenant: int, operation_id: str, progress: Progress = no_progress) -> dict[str, Any]:

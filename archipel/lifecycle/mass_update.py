@@ -48,6 +48,7 @@ from archipel.logbook.service import OperationLog
 from archipel.metadata.model import ArchiveUnit
 from archipel.metadata.versioning import Document, UnitEdit, next_version
 from archipel.referential.rules import ManagementRule
+from archipel.tasks.runner import Job
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -107,7 +108,8 @@ class MassUpdateService:
     def submit_background(self, request: MassUpdateRequest, agent: str | None = None) -> str:
         """`submit`, then the update runs on a worker; `GET /operations/{id}` follows it."""
         operation_id = self.submit(request, agent)
-        self.platform.tasks.submit(f"mass update {operation_id}", self.run, operation_id, request)
+        job = Job(request.tenant, operation_id, "mass update")
+        self.platform.tasks.submit(job, self.run, operation_id, request)
         return operation_id
 
     def run(

@@ -57,6 +57,7 @@ from archipel.logbook.service import OperationLog
 from archipel.metadata.model import ArchiveUnit, UnitRule
 from archipel.metadata.versioning import Document, UnitEdit, next_version
 from archipel.referential.rules import ManagementRule
+from archipel.tasks.runner import Job
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -116,9 +117,9 @@ class RuleRecomputeService:
         """`submit`, then the recompute runs on a worker."""
         operation_id = self.submit(tenant, rule_ids, agent)
         if operation_id is not None:
-            self.platform.tasks.submit(
-                f"rules recompute {operation_id}", self.run, operation_id, tenant, rule_ids
-            )
+            job = Job(tenant, operation_id, "rules recompute")
+            chosen = None if rule_ids is None else tuple(sorted(rule_ids))
+            self.platform.tasks.submit(job, self.run, operation_id, tenant, chosen)
         return operation_id
 
     def run(

@@ -63,6 +63,32 @@ class OperationLog:
     def get(self, operation_id: str) -> Operation:
         return self.scope.get(Operation, "operation", id=operation_id)
 
+    def hand_over(self, operation_id: str, worker: str) -> None:
+        """Names who will run a RUNNING operation: a queued message, until a worker claims it.
+
+        Recovery rolls back only the work of processes it knows are dead; a name that is no
+        process of any host (`queued:<message>`) keeps a queued operation safe from the restart
+        of the process that recorded it.
+        """
+        self.get(operation_id).worker = worker
+        self.session.flush()
+
+    def claim(self, operation_id: str, handed_to: str) -> bool:
+        """Makes this process the operation's runner, if it is still RUNNING and still handed to
+        `handed_to`; False otherwise (finished meanwhile, or claimed by another delivery of the
+        same message). One UPDATE, so two workers can never both claim it."""
+        claimed = self.session.execute(
+            self.scope.update(Operation)
+            .where(
+                Operation.id == operation_id,
+                Operation.status == "RUNNING",
+                Operation.worker == handed_to,
+            )
+            .values(worker=this_worker())
+            .execution_options(synchronize_session=False)
+        )
+        return claimed.rowcount == 1
+
     def record(self, operation_id: str, findings: list[Finding]) -> None:
         """Appends events in order after those already written; a finished operation takes none."""
         if self.get(operation_id).status != "RUNNING":

@@ -39,6 +39,7 @@ from archipel.logbook.service import OperationLog
 from archipel.storage import layout
 from archipel.storage.copies import AuditKind, Fault, ObjectVerdict, check_object, repair_object
 from archipel.storage.selection import Selection, StoredObject
+from archipel.tasks.runner import Job
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -147,7 +148,9 @@ class AuditService:
     def submit_background(self, request: AuditRequest, agent: str | None = None) -> str:
         """`submit`, then the audit runs on a worker."""
         operation_id = self.submit(request, agent)
-        self.platform.tasks.submit(f"audit {operation_id}", self.run, operation_id, request)
+        self.platform.tasks.submit(
+            Job(request.tenant, operation_id, "audit"), self.run, operation_id, request
+        )
         return operation_id
 
     def run(self, operation_id: str, request: AuditRequest, progress: Progress = no_progress) -> AuditReport:

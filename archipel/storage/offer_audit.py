@@ -65,6 +65,7 @@ from archipel.storage.layout import KeyKind, NotALayoutKey
 from archipel.storage.model import PendingWrite
 from archipel.storage.offer import ObjectMissing, Offer, OfferError
 from archipel.storage.selection import StoredObject
+from archipel.tasks.runner import Job
 
 if TYPE_CHECKING:
     from archipel.platform import Platform
@@ -164,7 +165,8 @@ class OfferAuditService:
 
     def submit_background(self, tenant: int, repair: bool = False, agent: str | None = None) -> str:
         operation_id = self.submit(tenant, repair, agent)
-        self.platform.tasks.submit(f"offer audit {operation_id}", self.run, operation_id, tenant, repair)
+        job = Job(tenant, operation_id, "offer audit")
+        self.platform.tasks.submit(job, self.run, operation_id, tenant, repair)
         return operation_id
 
     def run(

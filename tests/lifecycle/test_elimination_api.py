@@ -34,7 +34,7 @@ def finished(
     client: TestClient, platform: Platform, head: dict[str, str], operation_id: str
 ) -> dict[str, Any]:
     platform.tasks.shutdown(wait=True)  # the background work has ended: no timing involved
-    platform.tasks = InProcessRunner(2)  # and a fresh pool for what comes next
+    platform.tasks = InProcessRunner(platform)  # and a fresh pool for what comes next
     response = client.get(f"/api/v1/operations/{operation_id}", headers=head)
     assert response.status_code == 200 and response.json()["status"] == "DONE", response.text
     return response.json()

@@ -430,7 +430,7 @@ SHA512 = hashlib.sha512(DATA).hexdigest()
 
 @pytest.fixture(params=sorted(OFFER_KINDS))
 def restoring(request: pytest.FixtureRequest, tmp_path: Path) -> OfferUnderTest:
-    return OFFER_KINDS[request.param](tmp_path)
+    return OFFER_KINDS[request.param](request, tmp_path)
 
 
 def read(under_test: OfferUnderTest) -> bytes:

@@ -2,8 +2,10 @@
 
 An offer kind joins the suite by adding a factory to `OFFER_KINDS`: the factory gives the
 offer and the means to misbehave that the tests need (damage a stored copy behind the
-offer's back, alter a copy between write and read-back, kill a writer mid-write). The
-filesystem offer's own promises (plain files, README, `.tmp`) follow the generic suite.
+offer's back, alter a copy between write and read-back, kill a writer mid-write); it gets the
+test's request to ask for the fixtures it needs (the S3 kind: a bucket on a real server). The
+filesystem offer's own promises (plain files, README, `.tmp`) follow the generic suite; the
+S3 offer's are in `test_s3_offer.py`.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from s3_support import S3Bucket
 
 from archipel.core.errors import IntegrityFault, NotFound
 from archipel.storage.filesystem import TEMPORARY, TEMPORARY_GRACE_SECONDS, FileSystemOffer, offer_readme
@@ -32,6 +36,7 @@ from archipel.storage.offer import (
     validate_key,
     validate_prefix,
 )
+from archipel.storage.s3 import Placement, S3Location, S3Offer
 
 KEY = "tenants/1/objects/0193/a1b2/0193a1b2-c3d4-7e5f-8a6b-0c1d2e3f4a5b"
 DATA = "Délibération du conseil municipal\n".encode() * 100
@@ -100,7 +105,7 @@ def open_feed(fifo: Path, writer: subprocess.Popen[bytes] | None = None) -> int:
             time.sleep(0.01)
 
 
-def filesystem_offer(tmp_path: Path) -> OfferUnderTest:
+def filesystem_offer(request: pytest.FixtureRequest, tmp_path: Path) -> OfferUnderTest:
     root = tmp_path / "offer"
     offer = FileSystemOffer("fs", root)
 
@@ -133,12 +138,82 @@ def filesystem_offer(tmp_path: Path) -> OfferUnderTest:
     )
 
 
-OFFER_KINDS: dict[str, Callable[[Path], OfferUnderTest]] = {"filesystem": filesystem_offer}
+# -- the S3 offer --------------------------------------------------------------------------------
+
+S3_GRACE_SECONDS = 0.5
+"""The grace of the offers under test, so a killed writer's upload is soon silent long enough."""
+PART = 5 * 1024 * 1024
+"""S3's smallest part but the last."""
+
+
+class AlteringS3Offer(S3Offer):
+    """Flips a byte of each stored object after it is written, before it is read back."""
+
+    def _store(
+        self, where: S3Location, source: Path | bytes, expected: str, condition: dict[str, str]
+    ) -> None:
+        super()._store(where, source, expected, condition)
+        data = bytearray(self._client.get_object(**where.args())["Body"].read())
+        data[0] ^= 0xFF
+        self._client.put_object(**where.args(), Body=bytes(data))
+
+
+S3_WRITER = """
+import sys
+from pathlib import Path
+from archipel.storage.s3 import Placement, S3Connection, S3Offer
+endpoint, bucket, source = sys.argv[1:]
+connection = S3Connection(endpoint, "us-east-1", "testing", "testing")
+offer = S3Offer("writer", Placement(bucket), connection, part_size=5 * 1024 * 1024)
+offer.put("tenants/1/objects/interrupted", Path(source), "0" * 128)
+"""
+
+
+def s3_offer(request: pytest.FixtureRequest, tmp_path: Path) -> OfferUnderTest:
+    make_bucket: Callable[[], S3Bucket] = request.getfixturevalue("s3_buckets")
+    bucket = make_bucket()
+    offer = bucket.offer(upload_grace_seconds=S3_GRACE_SECONDS)
+
+    def damage(key: str, data: bytes) -> None:
+        bucket.client.put_object(Bucket=bucket.name, Key=key, Body=data)
+
+    def altering_writes() -> Offer:
+        other = make_bucket()
+        return AlteringS3Offer("altering", Placement(other.name), offer.connection)
+
+    def kill_a_writer_mid_put() -> None:
+        """A real process, blocked in a multipart upload after its first part (its source a FIFO),
+        killed with SIGKILL, then silent for longer than the grace."""
+        fifo = tmp_path / f"source-{time.monotonic_ns()}"
+        os.mkfifo(fifo)
+        command = [sys.executable, "-c", S3_WRITER, bucket.server.endpoint_url, bucket.name, str(fifo)]
+        writer = subprocess.Popen(command)
+        feed = open_feed(fifo, writer)
+        try:
+            os.set_blocking(feed, True)
+            os.write(feed, os.urandom(PART + 33))
+            wait_until(lambda: leftovers() > 0, "the writer's multipart upload")
+            writer.kill()
+            writer.wait()
+        finally:
+            os.close(feed)
+        time.sleep(S3_GRACE_SECONDS + 0.1)
+
+    def leftovers() -> int:
+        return len(bucket.uploads())
+
+    return OfferUnderTest(offer, damage, altering_writes, kill_a_writer_mid_put, leftovers)
+
+
+OFFER_KINDS: dict[str, Callable[[pytest.FixtureRequest, Path], OfferUnderTest]] = {
+    "filesystem": filesystem_offer,
+    "s3": s3_offer,
+}
 
 
 @pytest.fixture(params=sorted(OFFER_KINDS))
 def under_test(request: pytest.FixtureRequest, tmp_path: Path) -> OfferUnderTest:
-    return OFFER_KINDS[request.param](tmp_path)
+    return OFFER_KINDS[request.param](request, tmp_path)
 
 
 @pytest.fixture
@@ -444,34 +519,42 @@ def test_filesystem_offer_fails_cleanly_when_a_file_stands_where_a_folder_must_g
     assert list((tmp_path / "offer" / TEMPORARY).iterdir()) == []
 
 
-def test_filesystem_offer_cleaning_spares_a_write_in_progress(tmp_path: Path) -> None:
-    """Every CLI command cleans at start-up, possibly while the server is writing."""
-    offer = FileSystemOffer("fs", tmp_path / "offer")
-    fifo = tmp_path / "source"
+@contextmanager
+def putting_from_a_fifo(offer: Offer, fifo: Path, data: bytes) -> Iterator[int]:
+    """A `put` of `data` from a FIFO, in a thread: gives the FIFO's blocking writing end, for the
+    test to feed; once fed and closed, the put must have succeeded."""
     os.mkfifo(fifo)
     errors: list[BaseException] = []
 
     def write() -> None:
         try:
-            offer.put(KEY, fifo, sha512(DATA))
+            offer.put(KEY, fifo, sha512(data))
         except BaseException as error:
             errors.append(error)
 
     writer = threading.Thread(target=write)
     writer.start()
     feed = open_feed(fifo)
+    os.set_blocking(feed, True)
     try:
+        yield feed
+    finally:
+        os.close(feed)
+        writer.join()
+    assert errors == []
+    assert offer.digest(KEY) == sha512(data)
+
+
+def test_filesystem_offer_cleaning_spares_a_write_in_progress(tmp_path: Path) -> None:
+    """Every CLI command cleans at start-up, possibly while the server is writing."""
+    offer = FileSystemOffer("fs", tmp_path / "offer")
+    with putting_from_a_fifo(offer, tmp_path / "source", DATA) as feed:
         os.write(feed, DATA[:10])
         wait_until(lambda: any((tmp_path / "offer" / TEMPORARY).iterdir()), "the temporary file")
 
         assert offer.clean_temporary() == 0
 
         os.write(feed, DATA[10:])
-    finally:
-        os.close(feed)
-        writer.join()
-    assert errors == []
-    assert offer.digest(KEY) == sha512(DATA)
 
 
 def test_filesystem_offer_cleans_temporary_files_silent_for_a_day(tmp_path: Path) -> None:
