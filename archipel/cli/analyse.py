@@ -83,7 +83,7 @@ def print_summary(report: AnalysisReport) -> None:
         ("files", report.files),
         ("folders", report.folders),
         ("size", filesize.decimal(report.bytes)),
-        ("maximum depth", report.max_depth),
+        ("maximum depth", report.depth),
         ("duplicates", f"{duplicates.files} files in {duplicates.groups} groups"),
         ("wasted by duplicates", filesize.decimal(duplicates.wasted_bytes)),
         ("oldest", f"{dates.oldest.modified} {dates.oldest.path}" if dates.oldest else None),

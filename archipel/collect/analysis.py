@@ -30,7 +30,7 @@ by `POST /api/v1/analyses`)::
       "analysed_at": "2026-01-01T10:00:00+00:00",
       "formats_identified": true,              # false: "formats" is [] (--no-formats)
       "pronom_version": "109",                 # of the signatures used; null without formats
-      "files": 0, "folders": 0, "bytes": 0, "max_depth": 0,
+      "files": 0, "folders": 0, "bytes": 0, "depth": 0,
       "largest_folders": [{"files": 0, "bytes": 0, "path": "a/b"}],   # cumulative, largest first
       "formats": [{"files": 0, "bytes": 0, "puid": "fmt/18", "name": "...",
                    "mime": "application/pdf"}],   # largest first; puid null: not identified
@@ -180,7 +180,7 @@ class AnalysisReport:
     files: int
     folders: int
     bytes: int
-    max_depth: int
+    depth: int
     largest_folders: list[FolderSize]
     formats: list[FormatCount]
     duplicates: Duplicates
@@ -311,7 +311,7 @@ class _Tally:
     def __init__(self, options: AnalysisOptions, identifying: bool) -> None:
         self.options = options
         self.identifying = identifying
-        self.files = self.folders = self.bytes = self.max_depth = 0
+        self.files = self.folders = self.bytes = self.depth = 0
         self.formats: dict[str | None, _Total] = {}
         self.format_names: dict[str | None, tuple[str | None, str | None]] = {}
         self.years: dict[int, _Total] = {}
@@ -323,7 +323,7 @@ class _Tally:
     def add_file(self, file: WalkedFile, record: FileRecord, identified: FormatIdentification | None) -> None:
         self.files += 1
         self.bytes += file.size
-        self.max_depth = max(self.max_depth, file.depth)
+        self.depth = max(self.depth, file.depth)
         for code in record.problems:
             self._problem(code, record.path)
         if identified is not None:
@@ -338,7 +338,7 @@ class _Tally:
             return
         path = printable(folder.path)
         self.folders += 1
-        self.max_depth = max(self.max_depth, folder.depth)
+        self.depth = max(self.depth, folder.depth)
         for code in _name_codes(folder.path, folder.collides):
             self._problem(code, path + "/")
         if not folder.readable:
@@ -363,7 +363,7 @@ class _Tally:
             files=self.files,
             folders=self.folders,
             bytes=self.bytes,
-            max_depth=self.max_depth,
+            depth=self.depth,
             largest_folders=[ranked.folder for ranked in sorted(self.largest, reverse=True)],
             formats=self._formats(),
             duplicates=duplicates,

@@ -69,7 +69,7 @@ def _summary(report: AnalysisReport) -> str:
         ("Fichiers", _count(report.files)),
         ("Dossiers", _count(report.folders)),
         ("Taille totale", _size(report.bytes)),
-        ("Profondeur maximale", _count(report.max_depth)),
+        ("Profondeur maximale", _count(report.depth)),
         (
             "Doublons",
             f"{_count(report.duplicates.files)} fichiers en {_count(report.duplicates.groups)} groupes",

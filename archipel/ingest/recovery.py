@@ -75,16 +75,26 @@ def roll_back(platform: Platform, operation_id: str) -> int:
             session.scalars(select(PendingWrite.key).where(PendingWrite.operation_id == operation_id))
         )
     deleted = []
+    failing: set[str] = set()
+    """Offers that failed a deletion: not asked again in this rollback, whose every request to a
+    hung offer would wait for its timeout; their keys stay journaled for the next recovery."""
     for key in keys:
-        try:
-            platform.storage.delete(key)
+        for offer in platform.storage.offers:
+            if offer.name in failing:
+                continue
+            try:
+                offer.delete(key)
+            except OfferError:
+                log.exception(
+                    "operation %s: offer %s could not delete %s; its keys stay journaled for the next "
+                    "recovery",
+                    operation_id,
+                    offer.name,
+                    key,
+                )
+                failing.add(offer.name)
+        if not failing:
             deleted.append(key)
-        except OfferError:
-            log.exception(
-                "operation %s: could not delete %s; it stays journaled for the next recovery",
-                operation_id,
-                key,
-            )
     with platform.database.unit_of_work() as session:
         for start in range(0, len(deleted), 500):
             session.execute(

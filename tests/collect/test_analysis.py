@@ -28,7 +28,7 @@ def test_counts_files_folders_size_and_depth(vrac: Path, identifier: FormatIdent
         8,
     )  # a, a/b, a/b/c, a/b/c/d, long, long/p…, noms, vide
     assert report.bytes == sum(len(content) for content, _ in VRAC.values())
-    assert report.max_depth == 5  # a/b/c/d/profond.txt
+    assert report.depth == 5  # a/b/c/d/profond.txt
 
 
 def test_lists_the_largest_folders_with_cumulative_sizes(vrac: Path, identifier: FormatIdentifier) -> None:
@@ -242,5 +242,5 @@ def test_refuses_what_is_not_a_folder(tmp_path: Path) -> None:
 def test_an_empty_folder_gives_an_empty_report(tmp_path: Path) -> None:
     report = analyse(tmp_path, None)
 
-    assert (report.files, report.folders, report.bytes, report.max_depth) == (0, 0, 0, 0)
+    assert (report.files, report.folders, report.bytes, report.depth) == (0, 0, 0, 0)
     assert report.dates.oldest is None and report.problems == [] and report.largest_folders == []

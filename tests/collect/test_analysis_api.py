@@ -72,7 +72,7 @@ def test_answers_the_report_of_an_uploaded_zip(api: Api, tmp_path: Path) -> None
     assert response.status_code == 200, response.text
     report = response.json()
     assert (report["root"], report["files"], report["folders"]) == ("vrac.zip", 4, 4)
-    assert report["bytes"] == 2 * len(PDF) + 6 and report["max_depth"] == 3
+    assert report["bytes"] == 2 * len(PDF) + 6 and report["depth"] == 3
     assert report["duplicates"]["largest"] == [
         {
             "sha256": hashlib.sha256(PDF).hexdigest(),

@@ -37,7 +37,7 @@ def test_prints_the_report_as_json_and_writes_csv_and_html(
 
     assert code == 0, stderr
     report = json.loads(stdout)
-    assert (report["files"], report["folders"], report["max_depth"]) == (len(VRAC), 8, 5)
+    assert (report["files"], report["folders"], report["depth"]) == (len(VRAC), 8, 5)
     assert report["duplicates"]["wasted_bytes"] == 2 * len(PDF)
     assert len(csv_file.read_text(encoding="utf-8-sig").splitlines()) == 1 + len(VRAC)
     assert "noms/bad:name?.txt" in html_file.read_text(encoding="utf-8")
