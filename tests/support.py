@@ -6,8 +6,9 @@ import csv
 import os
 import shutil
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,3 +191,13 @@ def _copy_schema(source_url: str, target_url: str) -> None:
                     )
     finally:
         engine.dispose()
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 300) -> None:
+    """Polls `condition` for what another thread or process does; fails naming `what` after `seconds`
+    (a bound for a machine that hangs, never a timing the test relies on)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.01)

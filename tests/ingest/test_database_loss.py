@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from private_postgres import private_postgres
-from support import make_platform
+from support import make_platform, wait_until
 
 from archipel.collect.sip_builder import Document, build_sip
 from archipel.ingest.service import IngestService
@@ -28,14 +28,6 @@ pytestmark = pytest.mark.slow
 
 def _stored_objects(platform: Platform) -> int:
     return sum(1 for _ in platform.storage.offers[0].list("tenants/1/objects/"))
-
-
-def _wait(condition: object, what: str) -> None:
-    deadline = time.monotonic() + 180
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting: {what}")
-        time.sleep(0.01)
 
 
 def _operation(platform: Platform, operation_id: str) -> tuple[str, str | None, str, int]:
@@ -60,11 +52,11 @@ def test_an_ingest_survives_postgresql_killed_mid_way(tmp_path: Path) -> None:
         try:
             service = IngestService(platform)
             operation_id = service.submit_background(1, sip, agent="test")
-            _wait(lambda: _stored_objects(platform) > 0, "the ingest to store objects")
+            wait_until(lambda: _stored_objects(platform) > 0, "the ingest to store objects")
             server.kill()
             time.sleep(2)  # long enough for the ingest to meet the dead database
             server.start()
-            _wait(lambda: _done(platform, operation_id), "the ingest to be closed")
+            wait_until(lambda: _done(platform, operation_id), "the ingest to be closed")
 
             _, outcome, message, units = _operation(platform, operation_id)
             with platform.database.unit_of_work() as session:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import random
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from s3_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoServer
-from support import make_platform
+from s3_support import MotoServer
+from support import make_platform, wait_until
 from test_offer_audit import audit_offers
+from test_s3_platform import settings_file
 
 from archipel.collect.sip_builder import Document, build_sip
 from archipel.ingest.recovery import recover_interrupted
@@ -42,36 +42,8 @@ def frozen_server() -> Iterator[MotoServer]:
     server.stop()
 
 
-def _settings(endpoint_url: str, bucket: str) -> str:
-    return f"""
-[[offers]]
-name = "offer-1"
-kind = "filesystem"
-
-[[offers]]
-name = "offer-2"
-kind = "s3"
-endpoint_url = "{endpoint_url}"
-bucket = "{bucket}"
-region = "{REGION}"
-access_key_id = "{ACCESS_KEY_ID}"
-secret_access_key = "{SECRET_ACCESS_KEY}"
-connect_timeout = 1
-read_timeout = 1
-max_attempts = 1
-"""
-
-
 def _keys(platform: Platform, offer: int) -> list[str]:
     return [entry.key for entry in platform.storage.offers[offer].list(OBJECTS)]
-
-
-def _wait(condition: object, what: str) -> None:
-    deadline = time.monotonic() + 300
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting: {what}")
-        time.sleep(0.01)
 
 
 def test_an_s3_offer_hanging_mid_ingest_ends_in_a_clean_refusal(
@@ -80,7 +52,10 @@ def test_an_s3_offer_hanging_mid_ingest_ends_in_a_clean_refusal(
     bucket = frozen_server.bucket()
     home = tmp_path / "home"
     home.mkdir()
-    (home / "archipel.toml").write_text(_settings(frozen_server.endpoint_url, bucket.name), encoding="utf-8")
+    hasty = settings_file(
+        frozen_server.endpoint_url, bucket.name, "", connect_timeout=1, read_timeout=1, max_attempts=1
+    )
+    (home / "archipel.toml").write_text(hasty, encoding="utf-8")
     rng = random.Random(3)
     documents = [Document(f"Pièce {i}", f"piece-{i}.bin", rng.randbytes(1024 * 1024)) for i in range(12)]
     sip = build_sip(tmp_path / "sip.zip", documents).path
@@ -88,7 +63,7 @@ def test_an_s3_offer_hanging_mid_ingest_ends_in_a_clean_refusal(
     try:
         service = IngestService(platform)
         operation_id = service.submit_background(1, sip, agent="test")
-        _wait(lambda: bool(_keys(platform, 0)), "the first object on the folder offer")
+        wait_until(lambda: bool(_keys(platform, 0)), "the first object on the folder offer")
         assert frozen_server.process is not None
         frozen_server.process.send_signal(signal.SIGSTOP)
 
@@ -96,7 +71,7 @@ def test_an_s3_offer_hanging_mid_ingest_ends_in_a_clean_refusal(
             with platform.database.unit_of_work() as session:
                 return OperationLog(session, 1).get(operation_id).status == "DONE"
 
-        _wait(closed, "the ingest to be closed")
+        wait_until(closed, "the ingest to be closed")
         with platform.database.unit_of_work() as session:
             logbook = OperationLog(session, 1)
             assert logbook.get(operation_id).outcome == "FATAL"

@@ -29,8 +29,10 @@ MULTIPART_THRESHOLD = 50_000
 """Between the ODT and the PDFs: both ways of writing an object are taken."""
 
 
-def settings_file(endpoint_url: str, bucket: str) -> str:
-    """What an operator writes in `archipel.toml`: a folder offer and an S3 offer."""
+def settings_file(endpoint_url: str, bucket: str, prefix: str = PREFIX, **options: int) -> str:
+    """What an operator writes in `archipel.toml`: a folder offer and an S3 offer (`options`: more
+    settings of the S3 offer, such as its timeouts)."""
+    more = "".join(f"{name} = {value}\n" for name, value in options.items())
     return f"""
 [[offers]]
 name = "offer-1"
@@ -41,12 +43,11 @@ name = "offer-2"
 kind = "s3"
 endpoint_url = "{endpoint_url}"
 bucket = "{bucket}"
-prefix = "{PREFIX}"
+prefix = "{prefix}"
 region = "{REGION}"
 access_key_id = "{ACCESS_KEY_ID}"
 secret_access_key = "{SECRET_ACCESS_KEY}"
-multipart_threshold = {MULTIPART_THRESHOLD}
-"""
+{more}"""
 
 
 @dataclass
@@ -62,7 +63,8 @@ def archive(s3_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> 
     bucket = s3_server.bucket()
     home = tmp_path_factory.mktemp("s3-platform") / "home"
     home.mkdir()
-    (home / "archipel.toml").write_text(settings_file(s3_server.endpoint_url, bucket.name), encoding="utf-8")
+    settings = settings_file(s3_server.endpoint_url, bucket.name, multipart_threshold=MULTIPART_THRESHOLD)
+    (home / "archipel.toml").write_text(settings, encoding="utf-8")
     platform = make_platform(home, f"sqlite:///{home / 'archipel.db'}")
     try:
         yield Archive(platform, bucket, ingest(platform, 1, SIP))
