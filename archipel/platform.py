@@ -33,7 +33,7 @@ from archipel.tasks.runner import TaskRunner, build_runner
 log = logging.getLogger(__name__)
 
 DEMO_ORGANISATION = "Métropole de démonstration"
-ADMIN_TENANT = 0
+ADMIN_TENANT = admin.ADMIN_TENANT
 DEMO_TENANTS = ((1, "Commune A", False), (2, "Commune B", False))
 DEMO_KEYS_FILE = "demo-keys.json"
 DEMO_REFERENTIALS = Path(__file__).parent / "referential" / "demo"

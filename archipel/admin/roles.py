@@ -48,6 +48,23 @@ class Permission(StrEnum):
     """Manage tenants and organisations of the whole platform."""
 
 
+READ_ONLY = frozenset(
+    {
+        Permission.READ,
+        Permission.OPERATIONS_READ,
+        Permission.REFERENTIALS_READ,
+        Permission.DIP,
+        Permission.AUDIT,
+        Permission.LOGBOOKS_SECURE,
+        Permission.LOGBOOKS_VERIFY,
+        Permission.ELIMINATIONS_READ,
+    }
+)
+"""What a deactivated tenant still allows: its archives stay consultable, communicable, audited
+and provable (a commune leaving the platform still needs them until their transfer), but its
+holdings, descriptions and referentials no longer change."""
+
+
 class Role(StrEnum):
     PLATFORM_ADMIN = "platform-admin"
     TENANT_ADMIN = "tenant-admin"

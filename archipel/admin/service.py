@@ -93,6 +93,42 @@ def require_tenant(session: Session, tenant_id: int) -> Tenant:
     return tenant
 
 
+ADMIN_TENANT = 0
+"""Tenant 0 administers the platform (the reference system's habit); it always exists."""
+
+
+def require_writable_tenant(session: Session, tenant_id: int) -> Tenant:
+    """The tenant, if its holdings may change: a deactivated one is read-only (`roles.READ_ONLY`)."""
+    tenant = require_tenant(session, tenant_id)
+    if not tenant.active:
+        raise Forbidden(f"tenant {tenant_id} is deactivated (read-only): no new archives, no changes")
+    return tenant
+
+
+def set_tenant_active(
+    session: Session, tenant_id: int, active: bool, agent: str, reason: str = ""
+) -> str | None:
+    """Deactivates (read-only) or reactivates a tenant, recorded in the administration tenant's
+    logbook with who and why: the operation's id, or None when it already was so (nothing
+    recorded). A tenant is never deleted: its archives and logbooks stay whole and provable."""
+    from archipel.ingest.findings import Finding, Outcome
+    from archipel.logbook.service import OperationLog
+
+    tenant = require_tenant(session, tenant_id)
+    if tenant.is_admin and not active:
+        raise InvalidRequest(f"tenant {tenant_id} administers the platform: it cannot be deactivated")
+    if tenant.active == active:
+        return None
+    tenant.active = active
+    verb = "reactivated" if active else "deactivated (read-only)"
+    message = f"tenant {tenant_id} ({tenant.name}) {verb}" + (f": {reason}" if reason else "")
+    logbook = OperationLog(session, ADMIN_TENANT)
+    operation = logbook.start("TENANT_ACTIVATION" if active else "TENANT_DEACTIVATION", agent=agent)
+    logbook.record(operation.id, [Finding("STP_TENANT_STATUS", Outcome.OK, message)])
+    logbook.finish(operation, Outcome.OK, message)
+    return operation.id
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -139,7 +175,4 @@ def authenticate(session: Session, presented: str | None, tenant_id: int) -> Api
         raise Unauthenticated("unknown or revoked API key")
     if key.tenant_id != tenant_id:
         raise Forbidden(f"this API key does not open tenant {tenant_id}")
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None or not tenant.active:
-        raise Forbidden(f"tenant {tenant_id} is not active")
     return key

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from archipel.admin.model import LoginAttempt, Tenant, User, UserRole
+from archipel.admin.model import LoginAttempt, User, UserRole
 from archipel.admin.roles import Role
 from archipel.admin.service import require_tenant
 from archipel.core.clock import utc_now
@@ -147,8 +147,9 @@ class UserOnTenant:
 def open_tenant(session: Session, user_id: str, tenant: int) -> UserOnTenant:
     """The user's roles on `tenant`, as `service.authenticate` answers for a key.
 
-    A user gone or deactivated is Unauthenticated; a tenant they hold no role on, or an
-    inactive one, is Forbidden — it says only that this user does not open it.
+    A user gone or deactivated is Unauthenticated; a tenant they hold no role on is Forbidden
+    — it says only that this user does not open it. A deactivated tenant opens read-only
+    (`archipel.api.deps.TenantContext.allows`).
     """
     user = session.get(User, user_id)
     if user is None or not user.active:
@@ -156,9 +157,6 @@ def open_tenant(session: Session, user_id: str, tenant: int) -> UserOnTenant:
     roles = roles_on(session, user_id, tenant)
     if not roles:
         raise Forbidden(f"this user has no role on tenant {tenant}")
-    owner = session.get(Tenant, tenant)
-    if owner is None or not owner.active:
-        raise Forbidden(f"tenant {tenant} is not active")
     return UserOnTenant(user.id, user.login, roles)
 
 

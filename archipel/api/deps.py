@@ -10,7 +10,7 @@ Routes never read these headers themselves.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Security
@@ -22,7 +22,7 @@ from archipel.access.scope import AccessScope, open_scope
 from archipel.admin import service as admin
 from archipel.admin import users
 from archipel.admin.permissions import required_permission
-from archipel.admin.roles import Permission, Role, permissions_of
+from archipel.admin.roles import READ_ONLY, Permission, Role, permissions_of
 from archipel.admin.tokens import token_verifier
 from archipel.core.errors import Forbidden, InvalidRequest, Unauthenticated
 from archipel.platform import Platform
@@ -55,9 +55,11 @@ class TenantContext:
     login: str | None = None
     """The signed-in person's login; None for an application's key."""
     default_contract: str | None = None
+    active: bool = True
+    """False: the tenant is deactivated, and opens read-only (`archipel.admin.roles.READ_ONLY`)."""
 
     def allows(self, permission: Permission) -> bool:
-        return permission in permissions_of(self.roles)
+        return permission in permissions_of(self.roles) and (self.active or permission in READ_ONLY)
 
 
 def get_tenant(
@@ -71,14 +73,15 @@ def get_tenant(
     tenant = int(x_tenant_id)
     if token and x_api_key:
         raise Unauthenticated("send either X-Api-Key or a Bearer token, not both")
-    if token:
-        user_id = token_verifier(platform.settings).subject(token)
-        with platform.database.unit_of_work() as session:
-            user = users.open_tenant(session, user_id, tenant)
-        return TenantContext(tenant, f"user:{user.user_id}", user.roles, login=user.login)
     with platform.database.unit_of_work() as session:
-        key = admin.authenticate(session, x_api_key, tenant)
-    return TenantContext(tenant, f"api-key:{key.id}", frozenset({Role(key.role)}), None, key.access_contract)
+        if token:
+            user = users.open_tenant(session, token_verifier(platform.settings).subject(token), tenant)
+            context = TenantContext(tenant, f"user:{user.user_id}", user.roles, login=user.login)
+        else:
+            key = admin.authenticate(session, x_api_key, tenant)
+            roles = frozenset({Role(key.role)})
+            context = TenantContext(tenant, f"api-key:{key.id}", roles, None, key.access_contract)
+        return replace(context, active=admin.require_tenant(session, tenant).active)
 
 
 TenantDep = Annotated[TenantContext, Depends(get_tenant)]
@@ -110,9 +113,11 @@ def require_permission(request: Request, context: TenantDep) -> None:
     needed = required_permission(request.method, template or "")
     if needed is None:
         raise Forbidden(f"{request.method} {template} declares no permission: refused to everyone")
-    if not context.allows(needed):
+    if needed not in permissions_of(context.roles):
         held = ", ".join(sorted(context.roles)) or "none"
         raise Forbidden(f"this call needs the permission {needed.value!r} (roles on tenant: {held})")
+    if not context.allows(needed):
+        raise Forbidden(f"tenant {context.tenant} is deactivated (read-only): {needed.value!r} refused")
 
 
 def get_access_scope(

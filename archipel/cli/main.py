@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -196,6 +197,36 @@ def tenant_list(json_: JsonOpt = False) -> None:
         emit_json(rows)
     else:
         table("Tenants", ["id", "name", "organisation", "active"], [list(r.values()) for r in rows])
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="why, for the logbook")]
+
+
+def _tenant_status_command(active: bool, summary: str) -> Callable[..., None]:
+    """`tenant deactivate` and `tenant activate`: one command each, the same options."""
+
+    def command(tenant: TenantOpt, reason: ReasonOpt = "", json_: JsonOpt = False) -> None:
+        _set_tenant_active(tenant, active, reason, json_)
+
+    command.__doc__ = summary
+    return command
+
+
+tenant_app.command("deactivate")(
+    _tenant_status_command(False, "Make a tenant read-only: archives stay consultable, nothing new comes in.")
+)
+tenant_app.command("activate")(_tenant_status_command(True, "Open a deactivated tenant to deposits again."))
+
+
+def _set_tenant_active(tenant: int, active: bool, reason: str, json_: bool) -> None:
+    instance = platform()
+    with instance.database.unit_of_work() as session:
+        operation_id = admin.set_tenant_active(session, tenant, active, "cli", reason)
+    if operation_id is not None:
+        instance.write_operation_logbook(admin.ADMIN_TENANT, operation_id)
+    result = {"tenant": tenant, "active": active, "operation_id": operation_id}
+    state = ("active" if active else "deactivated (read-only)") + ("" if operation_id else ", already")
+    emit_json(result) if json_ else out.print(f"tenant {tenant} {state}")
 
 
 @key_app.command("create")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archipel.admin import service as admin
 from archipel.core.clock import utc_now
 from archipel.core.errors import InvalidRequest
 from archipel.ingest.archiving import SystemIds, assign_ids, store_and_index
@@ -67,6 +68,7 @@ class IngestService:
         if workflow not in WORKFLOWS:
             raise InvalidRequest(f"unknown ingest workflow {workflow!r} (one of {', '.join(WORKFLOWS)})")
         with self.platform.database.unit_of_work() as session:
+            admin.require_writable_tenant(session, tenant)
             logbook = OperationLog(session, tenant)
             operation = logbook.start(workflow, agent=agent, source_name=name or source.name)
             incoming = self._incoming(operation.id)

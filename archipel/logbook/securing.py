@@ -268,11 +268,14 @@ def _abandon(platform: Platform, tenant: int, operation_id: str, reason: str) ->
 
 
 def secure_all(platform: Platform, agent: str | None = None) -> dict[int, SecuringResult | Exception]:
-    """Secures every active tenant in turn; one tenant's failure does not stop the others."""
+    """Secures every tenant in turn; one tenant's failure does not stop the others.
+
+    Deactivated tenants too: they are read-only, but their reads (DIPs, audits) are operations
+    whose entries must be sealed like any other."""
     from archipel.admin import service as admin
 
     with platform.database.unit_of_work() as session:
-        tenants = [tenant.id for tenant, _ in admin.list_tenants(session) if tenant.active]
+        tenants = [tenant.id for tenant, _ in admin.list_tenants(session)]
     results: dict[int, SecuringResult | Exception] = {}
     for tenant in tenants:
         try:
