@@ -15,6 +15,7 @@ from pathlib import Path
 
 from archipel.admin import service as admin
 from archipel.admin.model import Tenant
+from archipel.admin.roles import Role
 from archipel.admin.tokens import signing_secret
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import sha512_bytes
@@ -24,6 +25,11 @@ from archipel.db.database import Database
 from archipel.logbook.service import operation_files
 from archipel.logbook.tsa import ensure_local_tsa
 from archipel.preservation.formats import FormatIdentifier
+from archipel.referential.defaults import (
+    STARTER_ACCESS_CONTRACT,
+    ensure_shared_referentials,
+    ensure_starter_referentials,
+)
 from archipel.storage import layout
 from archipel.storage.offer import OfferError
 from archipel.storage.offers import build_offer
@@ -36,16 +42,8 @@ DEMO_ORGANISATION = "Métropole de démonstration"
 ADMIN_TENANT = admin.ADMIN_TENANT
 DEMO_TENANTS = ((1, "Commune A", False), (2, "Commune B", False))
 DEMO_KEYS_FILE = "demo-keys.json"
-DEMO_REFERENTIALS = Path(__file__).parent / "referential" / "demo"
-DEMO_REFERENTIAL_FILES = (
-    ("agencies", "agencies.csv"),
-    ("rules", "rules.csv"),
-    ("ingest-contracts", "ingest-contracts.json"),
-    ("access-contracts", "access-contracts.json"),
-)
-"""A small starting set for the demo communes, so a SIP built by `archipel sip build` is accepted."""
-DEMO_ACCESS_CONTRACT = "AC-ARCHIVISTE"
-"""The demo keys' access contract (in access-contracts.json): the archivist sees everything."""
+DEMO_ACCESS_CONTRACT = STARTER_ACCESS_CONTRACT
+"""The demo keys' access contract: the starter set's archivist contract, who sees everything."""
 
 
 @dataclass
@@ -78,7 +76,6 @@ class Platform:
     def initialise(self, demo: bool | None = None) -> InitReport:
         """Creates what is missing, migrates, recovers; idempotent (run it twice: nothing changes)."""
         from archipel.ingest.recovery import recover_interrupted
-        from archipel.referential.defaults import ensure_shared_referentials
 
         home = self.settings.home
         created = not (home / "archipel.toml").exists()
@@ -123,23 +120,13 @@ class Platform:
             for tenant_id in (ADMIN_TENANT, *(tenant for tenant, _, _ in DEMO_TENANTS)):
                 if tenant_id not in keys:
                     contract = None if tenant_id == ADMIN_TENANT else DEMO_ACCESS_CONTRACT
-                    keys[tenant_id] = admin.create_api_key(session, tenant_id, "demo", contract).secret
+                    role = Role.PLATFORM_ADMIN if tenant_id == ADMIN_TENANT else Role.TENANT_ADMIN
+                    keys[tenant_id] = admin.create_api_key(session, tenant_id, "demo", contract, role).secret
         for tenant_id, _, _ in DEMO_TENANTS:
-            self._ensure_demo_referentials(tenant_id)
+            ensure_starter_referentials(self, tenant_id)
         keys_file.write_text(json.dumps({str(k): v for k, v in sorted(keys.items())}, indent=1))
         os.chmod(keys_file, 0o600)
         return keys
-
-    def _ensure_demo_referentials(self, tenant: int) -> None:
-        """Each referential the demo tenant never had is imported once; the archivist's own stay."""
-        from archipel.referential.service import ReferentialService
-
-        service = ReferentialService(self)
-        for kind, name in DEMO_REFERENTIAL_FILES:
-            if service.version(tenant, kind) == 0:
-                service.import_file(
-                    tenant, kind, (DEMO_REFERENTIALS / name).read_bytes(), agent="init", source_name=name
-                )
 
     def write_tenant_document(self, tenant: int, name: str, organisation: str | None, is_admin: bool) -> None:
         document = {
@@ -191,7 +178,8 @@ _DEFAULT_TOML = """\
 workers = 2
 
 # Logbook securing (docs/adr/0004-secured-logbooks.md): every N minutes while `archipel serve`
-# runs (0: only on demand), time-stamped by the local authority in tsa/ or by an external one.
+# runs, or the workers with task_runner = "celery" (0: only on demand), time-stamped by the
+# local authority in tsa/ or by an external one.
 # securing_interval_minutes = 60
 # tsa_url = "https://tsa.example/"
 # tsa_certificates = "tsa-ca.pem"

@@ -144,7 +144,7 @@ def record_faults(platform: Platform, tenant: int, faults: list[CopyFault], agen
     """Logs copies found missing or corrupt while reading, for the archivists and the next audit."""
     with platform.database.unit_of_work() as session:
         logbook = OperationLog(session, tenant)
-        operation = logbook.start(STORAGE_FAULT, agent)
+        operation = logbook.start(STORAGE_FAULT, agent, changes_holdings=False)
         logbook.record(
             operation.id,
             [Finding(STORAGE_FAULT, Outcome.WARNING, str(fault), target=fault.key) for fault in faults],

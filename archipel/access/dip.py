@@ -155,7 +155,7 @@ class DipService:
             check_query(request.query)
         with self.platform.database.unit_of_work() as session:
             logbook = OperationLog(session, scope.tenant)
-            operation = logbook.start(self.kind.operation, agent=scope.agent)
+            operation = logbook.start(self.kind.operation, agent=scope.agent, changes_holdings=False)
             contract = scope.contract_id or OPERATOR
             message = f"{self.kind.noun} requested under access contract {contract}: {request.described()}"
             logbook.record(

@@ -14,6 +14,7 @@ password.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from archipel.admin.model import LoginAttempt, User
 from archipel.admin.users import HASHER, MAX_LOGIN_LENGTH
 from archipel.core.clock import utc_now
-from archipel.core.errors import Unauthenticated
+from archipel.core.errors import TooManyRequests, Unauthenticated
 from archipel.core.settings import Settings
 from archipel.db.database import Database
 
@@ -34,13 +35,16 @@ _DUMMY_HASH = HASHER.hash("not a password of anyone: equalises the time of unkno
 RATE_WINDOW = timedelta(minutes=1)
 
 
-class LoginLocked(Unauthenticated):
-    """Too many failures for this login lately: even the right password is refused for now."""
+class LoginLocked(TooManyRequests):
+    """Too many failures for this login lately: even the right password is refused for now.
+
+    A 429, not a 401: the client is told to wait (`Retry-After`), not that the password is
+    wrong, and an unknown login is locked the same way, so it reveals no account."""
 
     code = "LOGIN_LOCKED"
 
 
-class LoginThrottled(Unauthenticated):
+class LoginThrottled(TooManyRequests):
     """Too many attempts from this address lately."""
 
     code = "LOGIN_THROTTLED"
@@ -75,7 +79,8 @@ class LoginService:
         self.policy = policy
 
     def sign_in(self, login: str, password: str, address: str, now: datetime | None = None) -> SignedIn:
-        """The user if the password is theirs; Unauthenticated (or locked, throttled) otherwise.
+        """The user if the password is theirs; Unauthenticated otherwise, or TooManyRequests
+        (locked, throttled) without checking it.
 
         The attempt is committed before a refusal is raised, so refusals count.
         """
@@ -83,7 +88,9 @@ class LoginService:
         login, address = login.strip()[:MAX_LOGIN_LENGTH], address[:64]
         with self.database.unit_of_work() as session:
             self._forget_old_attempts(session, now)
-            refusal = self._refusal_before_checking(session, login, address, now)
+            refusal: TooManyRequests | Unauthenticated | None = self._refusal_before_checking(
+                session, login, address, now
+            )
             if refusal is None:
                 signed_in = _check_password(session, login, password)
                 session.add(
@@ -103,14 +110,16 @@ class LoginService:
 
     def _refusal_before_checking(
         self, session: Session, login: str, address: str, now: datetime
-    ) -> Unauthenticated | None:
+    ) -> TooManyRequests | None:
         from_address = session.scalar(
             select(func.count())
             .select_from(LoginAttempt)
             .where(LoginAttempt.address == address, LoginAttempt.at > now - RATE_WINDOW)
         )
         if (from_address or 0) >= self.policy.attempts_per_minute:
-            return LoginThrottled("too many sign-in attempts from this address: wait a minute")
+            return LoginThrottled(
+                "too many sign-in attempts from this address: wait a minute", _seconds(RATE_WINDOW)
+            )
         last_success = session.scalar(
             select(func.max(LoginAttempt.at)).where(
                 LoginAttempt.login == login, LoginAttempt.succeeded.is_(True)
@@ -119,14 +128,27 @@ class LoginService:
         since = now - self.policy.lockout
         if last_success is not None and last_success > since:
             since = last_success
-        failures = session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.login == login, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
+        failures = list(
+            session.scalars(
+                select(LoginAttempt.at)
+                .where(LoginAttempt.login == login, LoginAttempt.succeeded.is_(False))
+                .where(LoginAttempt.at > since)
+                .order_by(LoginAttempt.at.desc())
+                .limit(self.policy.max_failures)
+            )
         )
-        if (failures or 0) >= self.policy.max_failures:
-            return LoginLocked("too many failed sign-ins for this login: it is locked for a while")
+        if len(failures) >= self.policy.max_failures:
+            # the lock lifts when the oldest of the last `max_failures` failures ages out
+            lifted = failures[-1] + self.policy.lockout
+            return LoginLocked(
+                "too many failed sign-ins for this login: it is locked for a while", _seconds(lifted - now)
+            )
         return None
+
+
+def _seconds(delay: timedelta) -> int:
+    """A `Retry-After` value: whole seconds, rounded up, at least one."""
+    return max(1, math.ceil(delay.total_seconds()))
 
 
 def _check_password(session: Session, login: str, password: str) -> SignedIn | None:

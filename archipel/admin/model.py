@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from archipel.core.errors import Forbidden
 from archipel.db.base import Base, UtcDateTime
 
 
@@ -33,6 +34,11 @@ class Tenant(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def require_writable(self) -> None:
+        """Forbidden once deactivated: a read-only tenant's holdings no longer change (`roles.READ_ONLY`)."""
+        if not self.active:
+            raise Forbidden(f"tenant {self.id} is deactivated (read-only): no new archives, no changes")
 
 
 class ApiKey(Base):

@@ -14,6 +14,28 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("POST", "/api/v1/ingests"): P.INGEST,
     ("GET", "/api/v1/ingests/{operation_id}/reply"): P.INGEST,
     ("POST", "/api/v1/analyses"): P.INGEST,  # a folder analysed before its deposit: touches no archive
+    # collect ("collecte en mode flux"): a SIP put together over many calls, then ingested
+    ("POST", "/api/v1/collect/projects"): P.INGEST,
+    ("GET", "/api/v1/collect/projects"): P.INGEST,
+    ("GET", "/api/v1/collect/projects/{project_id}"): P.INGEST,
+    ("PATCH", "/api/v1/collect/projects/{project_id}"): P.INGEST,
+    ("POST", "/api/v1/collect/projects/{project_id}/transactions"): P.INGEST,
+    ("GET", "/api/v1/collect/transactions"): P.INGEST,
+    ("GET", "/api/v1/collect/transactions/{transaction_id}"): P.INGEST,
+    ("DELETE", "/api/v1/collect/transactions/{transaction_id}"): P.INGEST,
+    ("POST", "/api/v1/collect/transactions/{transaction_id}/close"): P.INGEST,
+    ("POST", "/api/v1/collect/transactions/{transaction_id}/reopen"): P.INGEST,
+    ("POST", "/api/v1/collect/transactions/{transaction_id}/send"): P.INGEST,
+    ("POST", "/api/v1/collect/transactions/{transaction_id}/abort"): P.INGEST,
+    ("GET", "/api/v1/collect/transactions/{transaction_id}/reply"): P.INGEST,
+    ("POST", "/api/v1/collect/transactions/{transaction_id}/upload"): P.INGEST,
+    ("POST", "/api/v1/collect/transactions/{transaction_id}/units"): P.INGEST,
+    ("GET", "/api/v1/collect/transactions/{transaction_id}/units"): P.INGEST,
+    ("GET", "/api/v1/collect/transactions/{transaction_id}/units/{unit_id}"): P.INGEST,
+    ("PATCH", "/api/v1/collect/transactions/{transaction_id}/units/{unit_id}"): P.INGEST,
+    ("DELETE", "/api/v1/collect/transactions/{transaction_id}/units/{unit_id}"): P.INGEST,
+    ("PUT", "/api/v1/collect/transactions/{transaction_id}/units/{unit_id}/binary"): P.INGEST,
+    ("GET", "/api/v1/collect/transactions/{transaction_id}/units/{unit_id}/binary/status"): P.INGEST,
     ("GET", "/api/v1/operations"): P.OPERATIONS_READ,
     ("GET", "/api/v1/operations/{operation_id}"): P.OPERATIONS_READ,
     # access
@@ -70,10 +92,37 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", "/api/v1/transfers/{operation_id}"): P.TRANSFER,
     ("GET", "/api/v1/transfers/{operation_id}/content"): P.TRANSFER,
     ("POST", "/api/v1/transfers/{operation_id}/reply"): P.TRANSFER,
+    # volumetry and billing: a tenant's own figures; an organisation's bill (archipel.admin.billing)
+    ("GET", "/api/v1/volumetry"): P.VOLUMETRY,
+    ("GET", "/api/v1/billing/report"): P.BILLING,
 }
 
+ROUTE_PERMISSIONS.update(
+    {  # the tenant's people and applications (archipel.api.routes.users)
+        ("GET", "/api/v1/users"): P.ADMINISTER,
+        ("POST", "/api/v1/users"): P.ADMINISTER,
+        ("PUT", "/api/v1/users/{login}/roles/{role}"): P.ADMINISTER,
+        ("DELETE", "/api/v1/users/{login}/roles/{role}"): P.ADMINISTER,
+        ("GET", "/api/v1/keys"): P.ADMINISTER,
+        ("POST", "/api/v1/keys"): P.ADMINISTER,
+        ("DELETE", "/api/v1/keys/{key_id}"): P.ADMINISTER,
+        # the whole platform's tenants and organisations (archipel.api.routes.tenants)
+        ("GET", "/api/v1/tenants"): P.PLATFORM,
+        ("POST", "/api/v1/tenants"): P.PLATFORM,
+        ("POST", "/api/v1/tenants/{tenant_id}/provision"): P.PLATFORM,
+        ("POST", "/api/v1/tenants/{tenant_id}/deactivate"): P.PLATFORM,
+        ("POST", "/api/v1/tenants/{tenant_id}/activate"): P.PLATFORM,
+        ("GET", "/api/v1/organisations"): P.PLATFORM,
+    }
+)
+
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
-    {("GET", "/api/v1/status"), ("POST", "/api/v1/auth/token")}
+    {
+        ("GET", "/api/v1/status"),
+        ("POST", "/api/v1/auth/token"),
+        ("POST", "/api/v1/auth/session"),
+        ("DELETE", "/api/v1/auth/session"),
+    }
 )
 """Routes that need no credential: liveness, and signing in to get one."""
 

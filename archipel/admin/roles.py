@@ -46,6 +46,11 @@ class Permission(StrEnum):
     """Manage the tenant's keys and users' roles."""
     PLATFORM = "platform"
     """Manage tenants and organisations of the whole platform."""
+    VOLUMETRY = "volumetry"
+    """Read the tenant's volumetry: what it holds month by month (`archipel.admin.volumetry`)."""
+    BILLING = "billing"
+    """Read the billing report of the organisation owning the tenant; of any organisation with
+    `PLATFORM` too (`archipel.api.routes.volumetry`)."""
 
 
 READ_ONLY = frozenset(
@@ -58,6 +63,8 @@ READ_ONLY = frozenset(
         Permission.LOGBOOKS_SECURE,
         Permission.LOGBOOKS_VERIFY,
         Permission.ELIMINATIONS_READ,
+        Permission.VOLUMETRY,
+        Permission.BILLING,
     }
 )
 """What a deactivated tenant still allows: its archives stay consultable, communicable, audited
@@ -74,7 +81,9 @@ class Role(StrEnum):
     APPROVER = "approver"
 
 
-_ARCHIVIST = frozenset(set(Permission) - {Permission.APPROVE, Permission.ADMINISTER, Permission.PLATFORM})
+_ARCHIVIST = frozenset(
+    set(Permission) - {Permission.APPROVE, Permission.ADMINISTER, Permission.PLATFORM, Permission.BILLING}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(Permission),

@@ -100,8 +100,7 @@ ADMIN_TENANT = 0
 def require_writable_tenant(session: Session, tenant_id: int) -> Tenant:
     """The tenant, if its holdings may change: a deactivated one is read-only (`roles.READ_ONLY`)."""
     tenant = require_tenant(session, tenant_id)
-    if not tenant.active:
-        raise Forbidden(f"tenant {tenant_id} is deactivated (read-only): no new archives, no changes")
+    tenant.require_writable()
     return tenant
 
 
@@ -111,9 +110,6 @@ def set_tenant_active(
     """Deactivates (read-only) or reactivates a tenant, recorded in the administration tenant's
     logbook with who and why: the operation's id, or None when it already was so (nothing
     recorded). A tenant is never deleted: its archives and logbooks stay whole and provable."""
-    from archipel.ingest.findings import Finding, Outcome
-    from archipel.logbook.service import OperationLog
-
     tenant = require_tenant(session, tenant_id)
     if tenant.is_admin and not active:
         raise InvalidRequest(f"tenant {tenant_id} administers the platform: it cannot be deactivated")
@@ -122,9 +118,21 @@ def set_tenant_active(
     tenant.active = active
     verb = "reactivated" if active else "deactivated (read-only)"
     message = f"tenant {tenant_id} ({tenant.name}) {verb}" + (f": {reason}" if reason else "")
-    logbook = OperationLog(session, ADMIN_TENANT)
-    operation = logbook.start("TENANT_ACTIVATION" if active else "TENANT_DEACTIVATION", agent=agent)
-    logbook.record(operation.id, [Finding("STP_TENANT_STATUS", Outcome.OK, message)])
+    operation = "TENANT_ACTIVATION" if active else "TENANT_DEACTIVATION"
+    return log_administration(session, ADMIN_TENANT, operation, "STP_TENANT_STATUS", agent, message)
+
+
+def log_administration(
+    session: Session, tenant: int, operation_type: str, step: str, agent: str, message: str
+) -> str:
+    """Records a change of who may do what (a tenant's status, a role, a key) as a one-event
+    operation of `tenant`'s logbook: rights change as accountably as archives do. Its id."""
+    from archipel.ingest.findings import Finding, Outcome
+    from archipel.logbook.service import OperationLog
+
+    logbook = OperationLog(session, tenant)
+    operation = logbook.start(operation_type, agent=agent)
+    logbook.record(operation.id, [Finding(step, Outcome.OK, message)])
     logbook.finish(operation, Outcome.OK, message)
     return operation.id
 
@@ -158,6 +166,24 @@ def create_api_key(
     )
     session.flush()
     return IssuedKey(key_id, tenant_id, name, f"{KEY_PREFIX}{key_id}.{secret}", role)
+
+
+def tenant_keys(session: Session, tenant_id: int) -> list[ApiKey]:
+    """The tenant's keys, revoked ones included (what was once allowed stays visible)."""
+    return list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created, ApiKey.id)
+        )
+    )
+
+
+def revoke_api_key(session: Session, tenant_id: int, key_id: str) -> ApiKey:
+    """Revokes one of the tenant's keys (idempotent); another tenant's key is not found."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.tenant_id != tenant_id:
+        raise NotFound(f"no API key {key_id} in tenant {tenant_id}")
+    key.revoked = True
+    return key
 
 
 def authenticate(session: Session, presented: str | None, tenant_id: int) -> ApiKey:

@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from archipel.admin.model import LoginAttempt, User, UserRole
 from archipel.admin.roles import Role
 from archipel.admin.service import require_tenant
+from archipel.admin.tokens import Identity
 from archipel.core.clock import utc_now
 from archipel.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from archipel.core.ids import new_id
+from archipel.lifecycle.model import EliminationRequest
 
 HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
@@ -104,6 +106,20 @@ def revoke(session: Session, login: str, tenant: int, role: Role) -> User:
     return user
 
 
+def users_on(session: Session, tenant: int) -> list[tuple[User, list[str]]]:
+    """The users holding a role on `tenant`, by login, with those roles (and only those)."""
+    query = (
+        select(User, UserRole.role)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.tenant_id == tenant)
+        .order_by(User.login, UserRole.role)
+    )
+    found: dict[str, tuple[User, list[str]]] = {}
+    for user, role in session.execute(query):
+        found.setdefault(user.id, (user, []))[1].append(role)
+    return list(found.values())
+
+
 def roles_on(session: Session, user_id: str, tenant: int) -> frozenset[Role]:
     query = select(UserRole.role).where(UserRole.user_id == user_id, UserRole.tenant_id == tenant)
     return frozenset(Role(role) for role in session.scalars(query))
@@ -123,11 +139,17 @@ def anonymise(session: Session, login: str) -> str:
 
     The pseudonym is derived from the user's id, which is what logbooks recorded
     (`user:<id>`): their entries stay as they were, so secured logbooks still verify, and
-    they point to a row that no longer says who the person was. Roles, password and the
-    sign-in attempts under the login (addresses are personal data) are removed.
+    they point to a row that no longer says who the person was. Elimination requests name
+    people the same way (`person_reference`); one still naming the login (asked before the
+    user existed) is given the reference. Roles, password and the sign-in attempts under the
+    login (addresses are personal data) are removed. The PDFs signed at the time (bordereau,
+    certificate) keep the login they were written with: they are documents of record.
     """
     user = get_user(session, login)
     pseudonym = f"{ANONYMISED_PREFIX}{user.id}"
+    reference = f"{USER_REFERENCE}{user.id}"
+    for person in (EliminationRequest.requested_by, EliminationRequest.decided_by):  # named before users
+        session.execute(update(EliminationRequest).where(person == user.login).values({person: reference}))
     session.execute(delete(UserRole).where(UserRole.user_id == user.id))
     session.execute(delete(LoginAttempt).where(LoginAttempt.login == user.login))
     user.login, user.password_hash, user.active, user.anonymised = pseudonym, None, False, True
@@ -144,6 +166,17 @@ class UserOnTenant:
     roles: frozenset[Role]
 
 
+def user_id_of(session: Session, identity: Identity) -> str:
+    """The user a token's identity names: by id (this instance's tokens) or by login (an
+    identity provider's); Unauthenticated for a login nobody holds here."""
+    if identity.user_id is not None:
+        return identity.user_id
+    user = session.scalars(select(User).where(User.login == identity.login)).one_or_none()
+    if user is None:
+        raise Unauthenticated("the identity provider's user has no account here: a tenant admin creates it")
+    return user.id
+
+
 def open_tenant(session: Session, user_id: str, tenant: int) -> UserOnTenant:
     """The user's roles on `tenant`, as `service.authenticate` answers for a key.
 
@@ -158,6 +191,31 @@ def open_tenant(session: Session, user_id: str, tenant: int) -> UserOnTenant:
     if not roles:
         raise Forbidden(f"this user has no role on tenant {tenant}")
     return UserOnTenant(user.id, user.login, roles)
+
+
+USER_REFERENCE = "user:"
+"""How records name a person: `user:<id>`, the same as the agent of their API calls."""
+
+
+def person_reference(session: Session, login: str) -> str:
+    """What a record that must outlive the person's identity names them by: `user:<id>`.
+
+    Elimination requests, visas and their logbook entries name people; written with the
+    login, an anonymisation could not reach a secured logbook without breaking its hash
+    chain. The user id stays true after anonymisation and leads to a row that no longer says
+    who it was. A login no user holds (before users exist) is kept as it was given.
+    """
+    user = session.scalars(select(User).where(User.login == login)).one_or_none()
+    return f"{USER_REFERENCE}{user.id}" if user is not None else login
+
+
+def person_name(session: Session, reference: str | None) -> str | None:
+    """The person a record names, as they are known now: their login, or their pseudonym once
+    anonymised; anything that is not a user reference (an agent, an old login) as it is."""
+    if reference is None or not reference.startswith(USER_REFERENCE):
+        return reference
+    user = session.get(User, reference.removeprefix(USER_REFERENCE))
+    return user.login if user is not None else reference
 
 
 def require_approver(session: Session, tenant: int, login: str) -> None:

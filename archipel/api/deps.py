@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Security
+from fastapi import Cookie, Depends, Header, Query, Request, Security
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.routing import replace_params
@@ -24,6 +24,7 @@ from archipel.admin import users
 from archipel.admin.permissions import required_permission
 from archipel.admin.roles import READ_ONLY, Permission, Role, permissions_of
 from archipel.admin.tokens import token_verifier
+from archipel.api.sessions import SESSION_COOKIE
 from archipel.core.errors import Forbidden, InvalidRequest, Unauthenticated
 from archipel.platform import Platform
 
@@ -67,15 +68,23 @@ def get_tenant(
     x_tenant_id: Annotated[str | None, Header(description="the tenant this call runs in")] = None,
     x_api_key: Annotated[str | None, Security(api_key_header)] = None,
     token: Annotated[str | None, Security(bearer_token)] = None,
+    session_cookie: Annotated[
+        str | None, Cookie(alias=SESSION_COOKIE, description="a browser's session")
+    ] = None,
 ) -> TenantContext:
     if x_tenant_id is None or not x_tenant_id.strip().lstrip("-").isdigit():
         raise InvalidRequest("header X-Tenant-Id is required and must be a tenant number")
     tenant = int(x_tenant_id)
     if token and x_api_key:
         raise Unauthenticated("send either X-Api-Key or a Bearer token, not both")
+    if not token and not x_api_key:
+        token = (
+            session_cookie  # a browser's session (archipel.api.sessions): the header credentials come first
+        )
     with platform.database.unit_of_work() as session:
         if token:
-            user = users.open_tenant(session, token_verifier(platform.settings).subject(token), tenant)
+            identity = token_verifier(platform.settings).identify(token)
+            user = users.open_tenant(session, users.user_id_of(session, identity), tenant)
             context = TenantContext(tenant, f"user:{user.user_id}", user.roles, login=user.login)
         else:
             key = admin.authenticate(session, x_api_key, tenant)

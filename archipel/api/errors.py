@@ -22,9 +22,11 @@ STATUS: dict[type[errors.ArchipelError], int] = {
     errors.InvalidRequest: 400,
     errors.Conflict: 409,
     errors.TooLarge: 413,
+    errors.TooManyRequests: 429,
     errors.IntegrityFault: 500,
     errors.ConfigurationError: 500,
     errors.Unavailable: 503,
+    errors.Unprocessable: 422,
     OfferError: 503,
 }
 
@@ -44,7 +46,13 @@ def _body(code: str, message: str, status: int) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.ArchipelError)
     async def archipel_error(_request: Request, error: errors.ArchipelError) -> JSONResponse:
-        return _body(error.code, error.message, status_of(error))
+        response = _body(error.code, error.message, status_of(error))
+        if isinstance(error, errors.TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        if isinstance(error, errors.Unprocessable):  # every problem listed, so one pass fixes them all
+            body = {"code": error.code, "message": error.message, "problems": error.problems}
+            response = JSONResponse(body, status_code=422)
+        return response
 
     @app.exception_handler(ImportRefused)
     async def import_refused(_request: Request, error: ImportRefused) -> JSONResponse:

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from archipel.access.delivery import open_object
 from archipel.access.scope import open_scope
 from archipel.admin import service as admin
+from archipel.admin.provisioning import NewTenant, Provisioned, TenantAdmin, complete, provision_tenant
 from archipel.admin.roles import Role, parse_role
 from archipel.cli import access as access_cli
 from archipel.cli.analyse import analyse as analyse_command
@@ -31,10 +32,12 @@ from archipel.cli.logbook import logbook_app
 from archipel.cli.output import emit_json, err, fail, out, print_findings, table
 from archipel.cli.reclassify import reclassify as reclassify_command
 from archipel.cli.referential import referential_app
+from archipel.cli.sip_build import build as sip_build_command
 from archipel.cli.transfer import transfer_app
 from archipel.cli.update import recompute as recompute_command
 from archipel.cli.update import update as update_command
-from archipel.cli.users import user_app
+from archipel.cli.users import PasswordStdinOpt, password_from_stdin, user_app
+from archipel.cli.volumetry import billing_app, volumetry_app
 from archipel.core import errors
 from archipel.core.digests import digest_file
 from archipel.ingest.findings import Outcome
@@ -63,6 +66,7 @@ for name, sub in (
     ("sip", sip_app),
 ):
     app.add_typer(sub, name=name)
+sip_app.command("build")(sip_build_command)
 app.add_typer(referential_app, name="referential")
 app.add_typer(tree_app, name="tree")
 app.command("search")(access_cli.search)
@@ -78,6 +82,8 @@ app.add_typer(elimination_app, name="elimination")
 app.command("update")(update_command)
 app.add_typer(transfer_app, name="transfer")
 app.add_typer(user_app, name="user")
+app.add_typer(volumetry_app, name="volumetry")
+app.add_typer(billing_app, name="billing")
 access_cli.rules_app.command("recompute")(recompute_command)
 
 _state: dict[str, Any] = {"debug": False, "home": None}
@@ -173,15 +179,52 @@ def tenant_create(
     name: Annotated[str, typer.Option("--name")],
     organisation: Annotated[str | None, typer.Option("--organisation")] = None,
     tenant_id: Annotated[int | None, typer.Option("--id", help="tenant number (default: next)")] = None,
+    admin_login: Annotated[
+        str | None, typer.Option("--admin", help="the tenant admin's login (created if new)")
+    ] = None,
+    password_stdin: PasswordStdinOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Create a tenant."""
-    instance = platform()
-    with instance.database.unit_of_work() as session:
-        tenant = admin.create_tenant(session, name, organisation, tenant_id)
-        result = {"id": tenant.id, "name": tenant.name, "organisation": organisation}
-    instance.write_tenant_document(tenant.id, tenant.name, organisation, False)
-    emit_json(result) if json_ else out.print(f"tenant {result['id']} created: {result['name']}")
+    """Create a tenant and provision it: offers ready, starter referentials, a tenant admin.
+
+    A new admin without --password-stdin gets a generated password, printed once."""
+    done = provision_tenant(
+        platform(), NewTenant(name, organisation, tenant_id), _tenant_admin(admin_login, password_stdin)
+    )
+    _print_provisioned(done, json_, "created")
+
+
+@tenant_app.command("provision")
+def tenant_provision(
+    tenant: TenantOpt,
+    admin_login: Annotated[str | None, typer.Option("--admin", help="a tenant admin's login")] = None,
+    password_stdin: PasswordStdinOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Complete a tenant's provisioning (interrupted, or made before it existed): what is missing only."""
+    done = complete(platform(), tenant, _tenant_admin(admin_login, password_stdin))
+    _print_provisioned(done, json_, "provisioned")
+
+
+def _tenant_admin(login: str | None, password_stdin: bool) -> TenantAdmin | None:
+    if login is None:
+        if password_stdin:
+            raise errors.InvalidRequest("--password-stdin is the password of --admin: name the admin")
+        return None
+    return TenantAdmin(login, password_from_stdin() if password_stdin else None)
+
+
+def _print_provisioned(done: Provisioned, json_: bool, verb: str) -> None:
+    if json_:
+        emit_json(done.as_dict())
+        return
+    out.print(f"tenant {done.tenant} {verb}: {done.name}", highlight=False)
+    if done.referentials:
+        out.print(f"  starter referentials: {', '.join(done.referentials)}", highlight=False)
+    if done.admin:
+        out.print(f"  tenant admin: {done.admin}", highlight=False)
+    if done.password:
+        out.print(f"  password (shown once, change it): {done.password}", highlight=False)
 
 
 @tenant_app.command("list")

@@ -30,7 +30,7 @@ PasswordStdinOpt = Annotated[
 RoleOpt = Annotated[str, typer.Option("--role", help=f"one of {', '.join(role.value for role in Role)}")]
 
 
-def _password_from_stdin() -> str:
+def password_from_stdin() -> str:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise InvalidRequest("--password-stdin: no password on standard input")
@@ -48,7 +48,7 @@ def _print(summary: dict[str, Any], json_: bool) -> None:
 @user_app.command("create")
 def create(login: LoginArg, password_stdin: PasswordStdinOpt = False, json_: JsonOpt = False) -> None:
     """Create a user with no role yet (without a password, they cannot sign in with one)."""
-    password = _password_from_stdin() if password_stdin else None
+    password = password_from_stdin() if password_stdin else None
     with instance() as platform, platform.database.unit_of_work() as session:
         summary = users.describe(session, users.create_user(session, login, password))
     _print(summary, json_)
@@ -57,7 +57,7 @@ def create(login: LoginArg, password_stdin: PasswordStdinOpt = False, json_: Jso
 @user_app.command("password")
 def password(login: LoginArg, json_: JsonOpt = False) -> None:
     """Set a user's password, read from the first line of stdin."""
-    secret = _password_from_stdin()
+    secret = password_from_stdin()
     with instance() as platform, platform.database.unit_of_work() as session:
         summary = users.describe(session, users.set_password(session, login, secret))
     _print(summary, json_)

@@ -65,7 +65,28 @@ class ConfigurationError(ArchipelError):
     code = "CONFIGURATION"
 
 
+class TooManyRequests(ArchipelError):
+    """Refused for now because of how often it was asked: the same request may succeed after
+    `retry_after` seconds (sent as `Retry-After`, so clients back off instead of hammering)."""
+
+    code = "TOO_MANY_REQUESTS"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unavailable(ArchipelError):
     """A service the platform relies on (the task queue's broker) cannot be reached now: retry later."""
 
     code = "UNAVAILABLE"
+
+
+class Unprocessable(ArchipelError):
+    """Well-formed content that breaks several rules: every problem is listed, to fix them in one pass."""
+
+    code = "UNPROCESSABLE"
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 
 def process_alive(pid: int) -> bool:
@@ -14,3 +15,16 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def process_gone(worker: str | None) -> bool:
+    """Whether the process named `host:pid` (what `logbook.service.this_worker` records) is dead.
+
+    Only knowable on its own host: a process of another host is taken as alive, so one host's
+    recovery never undoes another's work in progress. This process is alive."""
+    if not worker:
+        return True
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return int(pid) != os.getpid() and not process_alive(int(pid))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,6 +81,20 @@ class ZipLimits(BaseModel):
     max_ratio: float = 200.0
 
 
+class Tariff(BaseModel):
+    """What an organisation pays each month (`archipel.admin.billing`), in `currency`; decimals, never
+    floats (write amounts as strings in TOML: `price_per_gb_month = "0.12"`). The default of the
+    platform; an organisation's own is in `tariffs.toml` under the home (`archipel.admin.tariff`)."""
+
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    fixed_fee: Decimal = Field(default=Decimal("0"), ge=0)
+    """Per organisation and month, whatever it holds."""
+    price_per_gb_month: Decimal = Field(default=Decimal("0"), ge=0)
+    """Per GB (10^9 bytes) held at the end of the month, per tenant."""
+    price_per_unit: Decimal = Field(default=Decimal("0"), ge=0)
+    """Per archive unit held at the end of the month, per tenant."""
+
+
 class Settings(BaseModel):
     """Everything an instance needs to run, resolved to absolute paths."""
 
@@ -114,20 +129,39 @@ class Settings(BaseModel):
     (the external TSA's certificate or its issuer); relative paths are under the home."""
     tsa_timeout: float = Field(default=30.0, gt=0)
     securing_interval_minutes: float = Field(default=0.0, ge=0)
-    """`archipel serve` secures every tenant's logbooks this often (0: only on demand)."""
-    identity_provider: Literal["local"] = "local"
-    """Who vouches for a Bearer token: `local`, a token this instance signed at sign-in. A city's
-    OIDC provider is plugged in here later (`archipel.admin.tokens.token_verifier`)."""
+    """Every tenant's logbooks are secured this often (0: only on demand), by `archipel serve`
+    with the in-process runner, by the workers with Celery (`archipel.tasks.maintenance`)."""
+    rollback_retry_minutes: float = Field(default=5.0, ge=0)
+    """How often deletions an offer refused during a rollback are tried again (0: at start only)."""
+    identity_provider: Literal["local", "oidc"] = "local"
+    """Who vouches for a Bearer token besides this instance (which signs them at sign-in):
+    `oidc`, a city's OpenID Connect provider too (`archipel.admin.tokens.token_verifier`)."""
+    oidc_issuer: str | None = None
+    """The provider's `iss` (its issuer URL), as its discovery document says."""
+    oidc_audience: str | None = None
+    """The `aud` its tokens carry for Archipel: the client id Archipel is registered under."""
+    oidc_jwks_url: str | None = None
+    """Where its signing keys are published (`jwks_uri` of its discovery document)."""
+    oidc_login_claim: str = "preferred_username"
+    """The claim naming the person by their Archipel login (`email`, `upn`... as the city's
+    directory has it); the user must exist here and hold roles, given by a tenant admin."""
+    oidc_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    """The signature algorithms accepted from the provider (never `none`, never HS*)."""
     jwt_secret: SecretStr | None = None
     """Signs the access tokens; unset, a random one made at init is kept in `jwt-secret` under the
     home (mode 600). Never printed: `SecretStr` hides it from reprs and logs."""
     token_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
     """How long an access token is accepted after sign-in."""
+    session_cookie_secure: bool = False
+    """Mark the portal's session cookie `Secure` even on requests that arrived over plain HTTP
+    (behind a TLS-terminating balancer that does not say so); over HTTPS it always is."""
     login_max_failures: int = Field(default=5, ge=1)
     """Failed sign-ins of one login within `login_lockout_minutes` that lock it."""
     login_lockout_minutes: float = Field(default=15.0, gt=0)
     login_attempts_per_minute: int = Field(default=30, ge=1)
     """Sign-in attempts one client address may make per minute, whatever the logins."""
+    tariff: Tariff = Field(default_factory=Tariff)
+    """The default tariff of volumetry billing (`archipel.admin.billing`)."""
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
@@ -145,6 +179,8 @@ class Settings(BaseModel):
             self.tsa_certificates = self.home / self.tsa_certificates
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("jwt_secret must be at least 32 characters (or unset: one is generated)")
+        if self.identity_provider == "oidc":
+            _check_oidc(self)
         if self.task_runner == "celery" and self.broker_url is None:
             raise ValueError("task_runner = 'celery' needs a broker_url (amqp://... or redis://...)")
         names = [offer.name for offer in self.offers]
@@ -172,6 +208,19 @@ class Settings(BaseModel):
         return self.database_url.startswith("sqlite")
 
 
+OIDC_REQUIRED = ("oidc_issuer", "oidc_audience", "oidc_jwks_url")
+
+
+def _check_oidc(settings: Settings) -> None:
+    missing = [name for name in OIDC_REQUIRED if not getattr(settings, name)]
+    if missing:
+        raise ValueError(f"identity_provider = 'oidc' needs {', '.join(missing)}")
+    if any(name.lower() == "none" or name.upper().startswith("HS") for name in settings.oidc_algorithms):
+        raise ValueError(
+            "oidc_algorithms: a provider signs with its own key (RS*, ES*, PS*), never HS* or none"
+        )
+
+
 _ENV_SCALARS = (
     "database_url",
     "workers",
@@ -180,8 +229,15 @@ _ENV_SCALARS = (
     "tsa_url",
     "tsa_certificates",
     "securing_interval_minutes",
+    "rollback_retry_minutes",
     "jwt_secret",
     "token_minutes",
+    "session_cookie_secure",
+    "identity_provider",
+    "oidc_issuer",
+    "oidc_audience",
+    "oidc_jwks_url",
+    "oidc_login_claim",
     "task_runner",
     "broker_url",
     "task_queue",

@@ -5,6 +5,8 @@ Alembic's autogeneration and the migration tests read the schema from here.
 
 from archipel.access.model import AccessRecord, UnitAncestor, UnitEffectiveRule, UnitField, UnitText
 from archipel.admin.model import ApiKey, LoginAttempt, Organisation, Tenant, User, UserRole
+from archipel.admin.volumetry_model import VolumetryChange
+from archipel.collect.collect_model import CollectProject, CollectTransaction, CollectUnit
 from archipel.db.base import Base
 from archipel.lifecycle.model import EliminationAnalysis, EliminationRequest
 from archipel.logbook.model import (
@@ -26,6 +28,9 @@ __all__ = [
     "Base",
     "ChainEntry",
     "ChainHead",
+    "CollectProject",
+    "CollectTransaction",
+    "CollectUnit",
     "DataObject",
     "EliminationAnalysis",
     "EliminationRequest",
@@ -49,4 +54,5 @@ __all__ = [
     "UnitText",
     "User",
     "UserRole",
+    "VolumetryChange",
 ]

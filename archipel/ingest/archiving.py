@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from archipel.access.indexing import index_units
+from archipel.admin.volumetry import record_ingest
 from archipel.core.clock import iso, utc_now
 from archipel.core.digests import ARCHIVE_ALGORITHM, sha512_bytes
 from archipel.core.ids import new_id
@@ -305,6 +306,7 @@ def store_and_index(
         scope.insert_many(UnitRule, rows.rules)
         scope.insert_many(DataObject, rows.objects)
         index_units(session, ctx.tenant, [unit["id"] for unit in rows.units])
+        record_ingest(session, ctx.tenant, ctx.operation_id, rows, storage.offers)
         append_lifecycle(
             session, ctx.tenant, ingest_lifecycle(ctx.operation_id, rows.units, rows.groups, rows.objects)
         )

@@ -9,14 +9,12 @@ operation that committed are never in the journal, so they are never touched.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import socket
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
-from archipel.core.processes import process_alive
+from archipel.core.processes import process_gone
 from archipel.ingest.findings import Outcome, fatal
 from archipel.logbook.model import Operation
 from archipel.logbook.service import OperationLog
@@ -27,16 +25,6 @@ if TYPE_CHECKING:
     from archipel.platform import Platform
 
 log = logging.getLogger(__name__)
-
-
-def _process_gone(worker: str | None) -> bool:
-    """Whether the process that ran an operation is dead (only knowable on this host)."""
-    if not worker:
-        return True
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    return int(pid) != os.getpid() and not process_alive(int(pid))
 
 
 def abandon(platform: Platform, tenant: int, operation_id: str, message: str, code: str) -> bool:
@@ -106,8 +94,10 @@ def roll_back(platform: Platform, operation_id: str) -> int:
     return len(keys) - len(deleted)
 
 
-def _retry_unfinished_rollbacks(platform: Platform) -> None:
-    """Journal rows of closed operations are deletions a failing offer refused earlier."""
+def retry_unfinished_rollbacks(platform: Platform) -> int:
+    """Deletes again what a failing offer refused to delete in an earlier rollback (the journal
+    rows of closed operations); returns the keys still left. Run at every start and every
+    `rollback_retry_minutes` (`archipel.tasks.maintenance`)."""
     with platform.database.unit_of_work() as session:
         closed = list(
             session.scalars(
@@ -117,17 +107,20 @@ def _retry_unfinished_rollbacks(platform: Platform) -> None:
                 .where(Operation.status != "RUNNING")
             )
         )
-    for operation_id in closed:
-        roll_back(platform, operation_id)
+    left = sum(roll_back(platform, operation_id) for operation_id in closed)
+    if left:
+        log.warning("%d key(s) of rolled-back operations could not be deleted yet; tried again later", left)
+    return left
 
 
 def recover_interrupted(platform: Platform) -> list[str]:
-    """Rolls back the operations of dead processes; returns their ids."""
+    """Rolls back the operations of dead processes (returns their ids), retries refused
+    deletions, and puts collect transactions a dead process left SENDING back on their way."""
     with platform.database.unit_of_work() as session:
         running = list(session.scalars(select(Operation).where(Operation.status == "RUNNING")))
     recovered = []
     for operation in running:
-        if not _process_gone(operation.worker):
+        if not process_gone(operation.worker):
             continue
         message = (
             f"operation interrupted (process {operation.worker} stopped); rolled back at restart: "
@@ -136,7 +129,10 @@ def recover_interrupted(platform: Platform) -> list[str]:
         if abandon(platform, operation.tenant_id, operation.id, message, "INTERRUPTED"):
             log.warning("rolled back interrupted operation %s", operation.id)
             recovered.append(operation.id)
-    _retry_unfinished_rollbacks(platform)
+    retry_unfinished_rollbacks(platform)
+    from archipel.collect.collect_send import recover_sending  # collect builds on ingest, not the reverse
+
+    recover_sending(platform)
     for offer in platform.storage.offers:
         try:
             offer.clean_temporary()

@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from archipel.admin.volumetry import ChangeKind, record_purge
 from archipel.core.clock import utc_now
 from archipel.core.errors import Conflict
 from archipel.ingest.context import Progress, no_progress
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.elimination_certificate import certificate, certificate_files
-from archipel.lifecycle.elimination_request import Actor, Status, get_request
+from archipel.lifecycle.elimination_request import Actor, Status, get_request, named
 from archipel.lifecycle.elimination_verdicts import judge
 from archipel.lifecycle.holds import refuse_if_held
 from archipel.lifecycle.model import EliminationRequest
@@ -101,7 +102,10 @@ class EliminationService:
             operation = logbook.start(ACTION_OPERATION, actor.agent, request_id)
             operation.message = "waiting for a worker"
             resumed = " (resumed: its units are already gone)" if request.status == Status.RUNNING else ""
-            asked = f"request {request_id} approved by {request.decided_by}, run by {actor.who}{resumed}"
+            asked = (
+                f"request {request_id} approved by {request.decided_by}, "
+                f"run by {actor.reference(session)}{resumed}"
+            )
             logbook.record(operation.id, [Finding(REQUEST_STEP, Outcome.OK, asked, None, request_id)])
             request.action_operation_id = operation.id
         return operation.id
@@ -173,6 +177,7 @@ class EliminationService:
             def apply(session: Session) -> list[Finding]:
                 _refuse_kept(session, tenant, ids)
                 apply_purge(session, tenant, purge)
+                record_purge(session, tenant, ChangeKind.ELIMINATION, operation_id, purge, storage.offers)
                 request = get_request(session, tenant, request_id)
                 request.status = Status.RUNNING.value
                 request.units_operation_id, request.trace = operation_id, traces
@@ -231,7 +236,8 @@ class EliminationService:
         offers = [offer.name for offer in self.platform.storage.offers]
         with self.platform.database.unit_of_work() as session:
             document = certificate(tenant, get_request(session, tenant, request_id), offers, operation_id)
-        files = certificate_files(document)
+            shown = named(session, document)
+        files = certificate_files(document, shown)
         digests = {
             name: self.platform.storage.put_document(
                 layout.operation_file_key(tenant, operation_id, name), data

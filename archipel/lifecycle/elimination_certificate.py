@@ -46,6 +46,8 @@ def certificate(
     }
 
 
-def certificate_files(document: dict[str, Any]) -> dict[str, bytes]:
+def certificate_files(document: dict[str, Any], shown: dict[str, Any]) -> dict[str, bytes]:
+    """The JSON names people by reference, as the records do; the PDF by their login at the
+    time (`shown`), as the certificate people read and keep."""
     as_json = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    return {CERTIFICATE_JSON: as_json, CERTIFICATE_PDF: certificate_pdf(document)}
+    return {CERTIFICATE_JSON: as_json, CERTIFICATE_PDF: certificate_pdf(shown)}

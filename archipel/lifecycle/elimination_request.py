@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from archipel.admin.users import require_approver
+from archipel.admin.users import person_name, person_reference, require_approver
 from archipel.core.clock import iso
 from archipel.core.errors import Conflict, Forbidden, NotFound
 from archipel.db.repository import TenantScope
@@ -86,9 +86,9 @@ class Actor:
     login: str | None = None
     personal: bool = False
 
-    @property
-    def who(self) -> str:
-        return self.login or self.agent
+    def reference(self, session: Session) -> str:
+        """Who the records name: the person (`users.person_reference`), else the agent."""
+        return person_reference(session, self.login) if self.login else self.agent
 
 
 def request_lines(session: Session, tenant: int, unit_ids: list[str]) -> list[dict[str, Any]]:
@@ -171,6 +171,7 @@ def create_request(platform: Platform, tenant: int, analysis_id: str, actor: Act
                 f"elimination analysis {analysis_id} already has request {existing.id} ({existing.status})"
             )
         lines = request_lines(session, tenant, list(analysis.destroyable))
+        who = actor.reference(session)
         operation = OperationLog(session, tenant).start(REQUEST_OPERATION, actor.agent, analysis_id)
         request = EliminationRequest(
             id=operation.id,
@@ -180,14 +181,15 @@ def create_request(platform: Platform, tenant: int, analysis_id: str, actor: Act
             units=lines,
             unit_count=len(lines),
             total_bytes=sum(line["bytes"] for line in lines),
-            requested_by=actor.who,
+            requested_by=who,
             requested_agent=actor.agent,
             requested_at=operation.started,
             trace=[],
             objects_pending=[],
         )
         document = request_document(tenant, request)
-    files = request_files(document)
+        shown = named(session, document)
+    files = request_files(document, shown)
     try:
         digests = {
             name: platform.storage.put_document(layout.operation_file_key(tenant, request.id, name), data)
@@ -210,7 +212,7 @@ def create_request(platform: Platform, tenant: int, analysis_id: str, actor: Act
         ]
         summary = (
             f"elimination request {request.id}: {request.unit_count} unit(s), "
-            f"{request.total_bytes} bytes, asked by {actor.who}"
+            f"{request.total_bytes} bytes, asked by {who}"
         )
         logbook.record(request.id, [*stored, Finding(REQUEST_OPERATION, Outcome.OK, summary)])
         operation = logbook.get(request.id)
@@ -251,8 +253,22 @@ def request_document(tenant: int, request: EliminationRequest) -> dict[str, Any]
     }
 
 
-def request_files(document: dict[str, Any]) -> dict[str, bytes]:
-    """`elimination-request.json`, `.csv` (one line per unit) and `.pdf` (the bordereau to sign)."""
+def named(session: Session, document: dict[str, Any]) -> dict[str, Any]:
+    """A request's (or certificate's) document with the people it names as they are known now
+    (login, or pseudonym once anonymised): for people to read; records keep the references."""
+    people = {key: person_name(session, document.get(key)) for key in PEOPLE if key in document}
+    return {**document, **people}
+
+
+PEOPLE = ("requested_by", "decided_by", "approved_by")
+"""The fields of request and certificate documents that name a person (`users.person_reference`)."""
+
+
+def request_files(document: dict[str, Any], shown: dict[str, Any]) -> dict[str, bytes]:
+    """`elimination-request.json`, `.csv` (one line per unit) and `.pdf` (the bordereau to sign).
+
+    The JSON names people by reference, as the records do; the PDF, to be read and signed,
+    by their login at the time (`shown`)."""
     table = io.StringIO()
     writer = csv.DictWriter(table, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -261,7 +277,7 @@ def request_files(document: dict[str, Any]) -> dict[str, bytes]:
     return dict(
         zip(
             REQUEST_FILES,
-            (as_json.encode("utf-8"), table.getvalue().encode("utf-8"), request_pdf(document)),
+            (as_json.encode("utf-8"), table.getvalue().encode("utf-8"), request_pdf(shown)),
             strict=True,
         )
     )
@@ -274,7 +290,7 @@ def get_request(session: Session, tenant: int, request_id: str) -> EliminationRe
 
 def show_request(platform: Platform, tenant: int, request_id: str) -> dict[str, Any]:
     with platform.database.unit_of_work() as session:
-        return request_document(tenant, get_request(session, tenant, request_id))
+        return named(session, request_document(tenant, get_request(session, tenant, request_id)))
 
 
 def request_file(platform: Platform, tenant: int, request_id: str, operation_id: str, name: str) -> bytes:
@@ -309,23 +325,25 @@ def decide(
         if actor.login is not None:
             require_approver(session, tenant, actor.login)  # a person's visa needs the approver role
         same_key = actor.personal and actor.agent == request.requested_agent
-        if actor.who == request.requested_by or same_key:
+        who = actor.reference(session)
+        if request.requested_by in (who, actor.login) or same_key:  # a login: asked before users existed
+            asker = person_name(session, request.requested_by)
             raise Forbidden(
-                f"elimination request {request_id} was asked by {request.requested_by}: "
+                f"elimination request {request_id} was asked by {asker}: "
                 "another person must approve or refuse it (separation of duties)"
             )
         logbook = OperationLog(session, tenant)
         operation = logbook.start(operation_type, actor.agent, request_id)
         request.status = (Status.APPROVED if approve else Status.REFUSED).value
         request.decided_by, request.decided_agent, request.decided_at = (
-            actor.who,
+            who,
             actor.agent,
             operation.started,
         )
         request.decision_operation_id, request.comment = operation.id, comment
         verb = "approved" if approve else "refused"
         message = (
-            f"elimination request {request_id} {verb} by {actor.who} (agent {actor.agent}) "
+            f"elimination request {request_id} {verb} by {who} (agent {actor.agent}) "
             f"at {iso(operation.started)}"
         )
         if comment:
@@ -336,7 +354,7 @@ def decide(
         decided = {
             "request_id": request_id,
             "status": request.status,
-            "decided_by": actor.who,
+            "decided_by": person_name(session, who),
             "decided_at": iso(operation.started),
             "operation_id": operation.id,
         }

@@ -52,7 +52,8 @@ class EliminationRequest(TenantOwned, Base):
     unit_count: Mapped[int] = mapped_column(Integer, default=0)
     total_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     requested_by: Mapped[str] = mapped_column(String(200))
-    """The person who asked (a login), or the agent when none was named."""
+    """The person who asked (`user:<id>`, `archipel.admin.users.person_reference`; a login
+    given before users existed), or the agent when none was named. So is `decided_by`."""
     requested_agent: Mapped[str | None] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(200))

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from archipel.admin.volumetry import ChangeKind, record_purge
 from archipel.core.errors import Conflict, InvalidRequest, NotFound
 from archipel.db.repository import TenantScope
 from archipel.ingest.findings import Finding, Outcome
@@ -223,6 +224,7 @@ class TransferReplyService:
             def apply(session: Session) -> list[Finding]:
                 refuse_if_held(session, tenant, unit_ids, "transfer")
                 apply_purge(session, tenant, purge)
+                record_purge(session, tenant, ChangeKind.TRANSFER, purge_id, purge, storage.offers)
                 return [
                     Finding(UNIT_STEP, Outcome.OK, json.dumps(trace, ensure_ascii=False), None, trace["id"])
                     for trace in purge.traces

@@ -210,7 +210,7 @@ def _plan(platform: Platform, tenant: int, agent: str | None) -> _Plan | None:
                 "nothing secured; rebuild the database from the offers, or have an audit look at it"
             )
         previous = last_securing(session, tenant)
-        operation = OperationLog(session, tenant).start(LOGBOOK_SECURING, agent)
+        operation = OperationLog(session, tenant).start(LOGBOOK_SECURING, agent, changes_holdings=False)
         journal_writes(session, tenant, operation.id, [key])
         return _Plan(number, operation.id, key, previous, leaves, _ranges(leaves))
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from archipel.admin.model import Tenant
 from archipel.core.clock import iso, utc_now
 from archipel.core.errors import Conflict
 from archipel.core.ids import new_id
@@ -42,7 +43,24 @@ class OperationLog:
         self.scope = TenantScope(session, tenant)
         self.session = session
 
-    def start(self, type_: str, agent: str | None = None, source_name: str | None = None) -> Operation:
+    def start(
+        self,
+        type_: str,
+        agent: str | None = None,
+        source_name: str | None = None,
+        *,
+        changes_holdings: bool = True,
+    ) -> Operation:
+        """A RUNNING operation; Forbidden on a deactivated tenant unless it only reads or proves
+        (`changes_holdings=False`: an export, an audit, a securing, a rebuild of the index).
+
+        Every change of a tenant's archives, descriptions or referentials starts here, from
+        the API, the command line or a worker alike: the one place read-only is enforced.
+        """
+        if changes_holdings:
+            tenant = self.session.get(Tenant, self.scope.tenant)
+            if tenant is not None:
+                tenant.require_writable()
         operation = Operation(
             id=new_id(),
             type=type_,

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from archipel.access.indexing import reindex_tenant
 from archipel.admin import service as admin
 from archipel.admin.model import Tenant
+from archipel.admin.volumetry import recount
 from archipel.core.errors import Conflict, NotFound
 from archipel.ingest.findings import Finding, Outcome
 from archipel.lifecycle.restore import restore_eliminations
@@ -321,6 +322,7 @@ def _rebuild(
     for tenant_id in tenants:
         with platform.database.unit_of_work() as session:
             reindex_tenant(session, tenant_id)
+            recount(session, tenant_id, platform.storage.offers)
     return report
 
 
@@ -374,7 +376,7 @@ def _start(platform: Platform, offer: Offer, tenant: int | None, force: bool) ->
         checkpoint = _interrupted(session, logbook, last, offer, target)
         if checkpoint is None and not force:
             _ensure_empty(session, tenant)
-        operation = logbook.start(OPERATION, source_name=offer.name)
+        operation = logbook.start(OPERATION, source_name=offer.name, changes_holdings=False)
         if checkpoint is None:
             asked = f"rebuild of {'every tenant' if tenant is None else f'tenant {tenant}'} from {offer.name}"
             checkpoint = Checkpoint()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from archipel.admin.volumetry import record_node_deleted
 from archipel.core.errors import Conflict, InvalidRequest
 from archipel.db.repository import TenantScope
 from archipel.metadata.model import ArchiveUnit, UnitParent, UnitRule
@@ -274,6 +275,7 @@ def delete_node(platform: Platform, tenant: int, unit_id: str, agent: str | None
                     session.delete(link)
             session.flush()
             session.delete(row)
+            record_node_deleted(session, tenant, operation_id)
 
         return UnitEdit(gone, index, "DELETE", detail)
 

@@ -22,6 +22,7 @@ once in the life of the instance).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fido.versions import get_local_versions
@@ -63,3 +64,30 @@ def ensure_shared_referentials(platform: Platform) -> None:
             agent=AGENT,
             source_name="SEDA 2.1 to 2.3 fields shipped with Archipel",
         )
+
+
+STARTER = Path(__file__).parent / "starter"
+STARTER_FILES = (
+    ("agencies", "agencies.csv"),
+    ("rules", "rules.csv"),
+    ("ingest-contracts", "ingest-contracts.json"),
+    ("access-contracts", "access-contracts.json"),
+)
+"""What a new tenant starts with (`archipel/referential/starter/`): the usual French access
+rules (Code du patrimoine L213-2) and appraisal periods, default services, an ingest contract
+accepting every format, an archivist's access contract. A SIP built by `archipel sip build`
+with its defaults is accepted at once; the commune's archivist then imports their own."""
+STARTER_ACCESS_CONTRACT = "AC-ARCHIVISTE"
+"""The starter set's access contract (in access-contracts.json): the archivist sees everything."""
+
+
+def ensure_starter_referentials(platform: Platform, tenant: int, agent: str = AGENT) -> list[str]:
+    """Imports each starter referential the tenant never had (its version is 0); the kinds
+    imported. One the archivist has imported, or emptied, since is never overwritten."""
+    service = ReferentialService(platform)
+    imported = []
+    for kind, name in STARTER_FILES:
+        if service.version(tenant, kind) == 0:
+            service.import_file(tenant, kind, (STARTER / name).read_bytes(), agent=agent, source_name=name)
+            imported.append(kind)
+    return imported

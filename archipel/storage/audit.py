@@ -140,7 +140,7 @@ class AuditService:
             admin.require_tenant(session, request.tenant)
             request.selection.validate(session)
             logbook = OperationLog(session, request.tenant)
-            operation = logbook.start(OPERATION_TYPES[request.kind], agent=agent)
+            operation = logbook.start(OPERATION_TYPES[request.kind], agent=agent, changes_holdings=False)
             operation.message = "waiting for a worker"
             logbook.record(operation.id, [Finding(REQUEST_STEP, Outcome.OK, request.describe(offers))])
         return operation.id

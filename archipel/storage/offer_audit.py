@@ -158,7 +158,7 @@ class OfferAuditService:
         with self.platform.database.unit_of_work() as session:
             admin.require_tenant(session, tenant)
             logbook = OperationLog(session, tenant)
-            operation = logbook.start(OPERATION, agent=agent)
+            operation = logbook.start(OPERATION, agent=agent, changes_holdings=False)
             operation.message = "waiting for a worker"
             logbook.record(operation.id, [Finding(REQUEST_STEP, Outcome.OK, asked)])
         return operation.id

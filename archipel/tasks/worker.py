@@ -19,6 +19,7 @@ from celery import Celery
 from archipel.ingest.recovery import recover_interrupted
 from archipel.logbook.service import OperationLog
 from archipel.tasks.execution import close_abandoned, execute
+from archipel.tasks.maintenance import start_maintenance
 from archipel.tasks.payload import PayloadError
 from archipel.tasks.queue import QUEUED, TASK_NAME, celery_app, message_call, message_job
 
@@ -64,17 +65,28 @@ def worker_app(platform: Platform) -> Celery:
 
 
 def start_worker(platform: Platform, concurrency: int | None = None, loglevel: str = "INFO") -> None:
-    """Rolls back what a crash of this host interrupted, then runs queued operations until stopped."""
+    """Rolls back what a crash of this host interrupted, then runs queued operations until stopped,
+    and the periodic chores beside them (`archipel.tasks.maintenance`)."""
     recovered = recover_interrupted(platform)
     if recovered:
         log.warning("rolled back %d interrupted operation(s): %s", len(recovered), ", ".join(recovered))
+    settings = platform.settings
+    maintenance = start_maintenance(platform, "worker")
+    try:
+        _run_worker(platform, concurrency or settings.workers, loglevel)
+    finally:
+        if maintenance is not None:
+            maintenance.stop()
+
+
+def _run_worker(platform: Platform, concurrency: int, loglevel: str) -> None:
     settings = platform.settings
     worker_app(platform).worker_main(
         [
             "worker",
             "--pool=threads",
             f"--hostname=archipel-{os.getpid()}@%h",  # unique per process: two on one host must not clash
-            f"--concurrency={concurrency or settings.workers}",
+            f"--concurrency={concurrency}",
             f"--queues={settings.task_queue}",
             f"--loglevel={loglevel}",
             "--without-gossip",

@@ -56,8 +56,9 @@ def test_a_login_is_locked_after_repeated_failures_even_with_the_right_password(
 def test_the_lock_lifts_when_the_failures_age_out(login: LoginService) -> None:
     start = utc_now()
     fail(login, POLICY.max_failures, now=start)
-    with pytest.raises(LoginLocked):
+    with pytest.raises(LoginLocked) as locked:
         login.sign_in("archiviste", PASSWORD, ADDRESS, now=start + POLICY.lockout - timedelta(seconds=1))
+    assert locked.value.retry_after == 1  # the caller is told when to try again
     later = start + POLICY.lockout + timedelta(seconds=1)
     assert login.sign_in("archiviste", PASSWORD, ADDRESS, now=later).login == "archiviste"
 
@@ -79,8 +80,9 @@ def test_an_address_is_throttled_after_its_attempts_of_the_minute(login: LoginSe
     start = utc_now()
     for number in range(POLICY.attempts_per_minute):
         fail(login, 1, who=f"guess-{number}", now=start)
-    with pytest.raises(LoginThrottled):
+    with pytest.raises(LoginThrottled) as throttled:
         login.sign_in("archiviste", PASSWORD, ADDRESS, now=start)
+    assert throttled.value.retry_after == 60
     assert login.sign_in("archiviste", PASSWORD, "192.0.2.11", now=start).login == "archiviste"
     assert login.sign_in("archiviste", PASSWORD, ADDRESS, now=start + timedelta(minutes=1)).login
 

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
+from callers import Caller
 from fastapi.testclient import TestClient
 from support import ACCESS_CONTRACT
 
 from archipel.admin import service as admin
 from archipel.api.app import create_app
 from archipel.platform import Platform
-
-
-@dataclass(frozen=True)
-class Caller:
-    """A client speaking as one tenant's key."""
-
-    client: TestClient
-    tenant: int
-    key: str
-
-    def headers(self, tenant: int | None = None) -> dict[str, str]:
-        return {"X-Tenant-Id": str(self.tenant if tenant is None else tenant), "X-Api-Key": self.key}
 
 
 @pytest.fixture

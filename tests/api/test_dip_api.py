@@ -9,7 +9,7 @@ import zipfile
 from typing import Any
 
 import pytest
-from conftest import Caller
+from callers import Caller
 from lxml import etree
 from support import ACCESS_CONTRACT, FIXTURES
 

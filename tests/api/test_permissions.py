@@ -136,9 +136,10 @@ def test_every_route_refuses_a_role_lacking_its_permission(platform: Platform, g
 
 def test_a_role_with_the_permission_passes_the_guard(platform: Platform, guarded: TestClient) -> None:
     admin_key = key_of(platform, guarded, Role.TENANT_ADMIN)
+    platform_key = key_of(platform, guarded, Role.PLATFORM_ADMIN)  # the whole platform's routes
     stopped = {}
-    for route in ROUTE_PERMISSIONS:
-        response = admin_key.call(*route)
+    for route, permission in ROUTE_PERMISSIONS.items():
+        response = (platform_key if permission is Permission.PLATFORM else admin_key).call(*route)
         if response.status_code in (401, 403):
             stopped[route] = response.text[:200]
     assert stopped == {}
@@ -177,7 +178,7 @@ def test_another_tenants_unit_stays_a_404_for_a_user_with_roles_on_both(
     assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
 
 
-def test_sign_in_refuses_wrong_passwords_then_locks_the_login(
+def test_sign_in_refuses_wrong_passwords_then_locks_the_login_asking_to_retry_later(
     platform: Platform, guarded: TestClient
 ) -> None:
     with platform.database.unit_of_work() as session:
@@ -186,7 +187,8 @@ def test_sign_in_refuses_wrong_passwords_then_locks_the_login(
         wrong = guarded.post(TOKEN_URL, data={"username": "archiviste", "password": "wrong password!"})
         assert wrong.status_code == 401 and "access_token" not in wrong.text
     locked = guarded.post(TOKEN_URL, data={"username": "archiviste", "password": PASSWORD})
-    assert locked.status_code == 401 and locked.json()["code"] == "LOGIN_LOCKED"
+    assert locked.status_code == 429 and locked.json()["code"] == "LOGIN_LOCKED"
+    assert 0 < int(locked.headers["Retry-After"]) <= platform.settings.login_lockout_minutes * 60
 
 
 def test_a_key_and_a_token_together_are_refused(platform: Platform, guarded: TestClient) -> None:

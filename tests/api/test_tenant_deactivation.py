@@ -8,14 +8,16 @@ and is undone by reactivation. No tenant is ever deleted.
 from __future__ import annotations
 
 import pytest
-from conftest import Caller
+from callers import Caller
 from support import FIXTURES
 
 from archipel.admin import service as admin
 from archipel.core.errors import Forbidden, InvalidRequest
 from archipel.ingest.service import IngestService
+from archipel.logbook.securing import secure
 from archipel.logbook.service import OperationLog
 from archipel.platform import Platform
+from archipel.referential.service import ReferentialService
 
 SIP = FIXTURES / "sip/ok/OK_SIP_2_GO.zip"
 
@@ -55,6 +57,17 @@ def test_the_command_line_cannot_deposit_into_a_deactivated_tenant_either(platfo
     _set_active(platform, 1, False)
     with pytest.raises(Forbidden, match="deactivated"):
         IngestService(platform).submit(1, SIP, agent="cli")
+
+
+def test_every_service_refuses_changes_to_a_deactivated_tenant_yet_secures_it(platform: Platform) -> None:
+    """Read-only is enforced where operations start, not only by the API's permissions: the
+    command line and workers call the services directly."""
+    IngestService(platform).submit(1, SIP, agent="cli")
+    _set_active(platform, 1, False)
+    with pytest.raises(Forbidden, match="deactivated"):
+        ReferentialService(platform).put(1, "agencies", {"Identifier": "AG-NEW", "Name": "Nouveau service"})
+    secured = secure(platform, 1, agent="cli")
+    assert secured.entries > 0
 
 
 def test_deactivation_and_reactivation_are_logged_in_the_administration_tenant(platform: Platform) -> None:
