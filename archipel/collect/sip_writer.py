@@ -301,25 +301,30 @@ class _Manifest:
         else:  # SEDA's `SizeInBytesType` is a positive integer: an empty file has no Size
             size_element.getparent().remove(size_element)
 
-    def check(self) -> bytes:
-        """The manifest as written, once the XSD accepts it (`InvalidSip` otherwise)."""
-        return self._valid(self._text())
+    def check(self) -> None:
+        """`InvalidSip` unless the XSD accepts the manifest as planned: the official XSD checks
+        the tree itself, with no text of it and no second tree (a large folder makes a large
+        one)."""
+        self._valid(self.root)
 
     def finish(self) -> bytes:
         """The final manifest, checked; the tree is let go first (validation parses the text
         again, and two trees of a large manifest are most of the memory a build takes)."""
         xml = self._text()
         del self.root, self.binaries
-        return self._valid(xml)
+        self._valid(xml)
+        return xml
 
     def _text(self) -> bytes:
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
-    def _valid(self, xml: bytes) -> bytes:
-        check = relaxed_errors if self.header.attach_to else official_errors
-        if errors := check(xml, self.version):
+    def _valid(self, xml: bytes | etree._Element) -> None:
+        if self.header.attach_to:  # the relaxed check rewrites what it reads: it gets the text
+            errors = relaxed_errors(xml if isinstance(xml, bytes) else self._text(), self.version)
+        else:
+            errors = official_errors(xml, self.version)
+        if errors:
             raise InvalidSip(self.version, errors)
-        return xml
 
     def _document(self, units: Sequence[_Numbered]) -> dict[str, Any]:
         """The whole message; `MetadataWriter` puts the elements in the XSD's order, so the

@@ -198,10 +198,11 @@ def write_message(
     return DeliveryManifest(xml, versions[0], official=False, errors=tuple(errors))
 
 
-def official_errors(xml: bytes, version: str) -> list[str]:
-    """What the official XSD of `version` finds wrong in a message (empty: valid)."""
+def official_errors(xml: bytes | etree._Element, version: str) -> list[str]:
+    """What the official XSD of `version` finds wrong in a message (empty: valid); the message
+    as text, or as the tree it was written from (no second tree of a large manifest)."""
     schema = seda_schema(version)
-    document = etree.fromstring(xml)
+    document = _tree(xml)
     with schema_lock():
         if schema.validate(document):
             return []
@@ -209,13 +210,18 @@ def official_errors(xml: bytes, version: str) -> list[str]:
 
 
 def relaxed_errors(xml: bytes, version: str) -> list[str]:
-    """The same with SEDA's extension points open (`archipel.seda.relaxed`)."""
+    """The same with SEDA's extension points open (`archipel.seda.relaxed`); from the text
+    only, since the check rewrites a private parse of it."""
     relaxed = relaxed_schema(version)
     view = relaxed.extension_view(etree.fromstring(xml))
     with schema_lock():
         if relaxed.schema.validate(view.root):
             return []
         return [_error_text(error) for error in list(relaxed.schema.error_log)[:MAX_REPORTED_ERRORS]]
+
+
+def _tree(xml: bytes | etree._Element) -> etree._Element:
+    return etree.fromstring(xml) if isinstance(xml, bytes) else xml
 
 
 def _error_text(error: etree._LogEntry) -> str:
