@@ -638,6 +638,8 @@ ANALYZE_GROWTH = 1.5
 without statistics reads a whole tenant to find 500 units (autovacuum's analyze keeps them
 fresh on a server; this machine's PostgreSQL runs without autovacuum)."""
 INDEX_TABLES = ("archive_units", "unit_parents", "unit_rules", "unit_fields", "unit_text", "unit_ancestors")
+POSTGRES_TABLES = ("unit_text_fts_all",)
+"""PostgreSQL's own search tables (the `_all` vectors, made by migration 0009)."""
 
 
 def analyze(database: Database, vacuum: bool = False) -> None:
@@ -650,7 +652,7 @@ def analyze(database: Database, vacuum: bool = False) -> None:
     postgres = not database.url.startswith("sqlite")
     verb = "VACUUM (ANALYZE)" if vacuum and postgres else "ANALYZE"
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in (*INDEX_TABLES, "unit_effective_rules"):
+        for table in (*INDEX_TABLES, "unit_effective_rules", *(POSTGRES_TABLES if postgres else ())):
             connection.execute(text(f"{verb} {table}"))
 
 

@@ -447,3 +447,27 @@ def test_the_total_is_counted_up_to_the_window_unless_every_match_is_asked(
     assert (exact.total, exact.total_exact) == (8, True)
     small = search(query_archive, {"$query": {"$exists": "Pages"}})
     assert (small.total, small.total_exact) == (3, True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"$match": {"_all": "urbanisme église conseil"}},
+        {"$or": [{"$match": {"_all": "urbanisme"}}, {"$eq": {"DescriptionLevel": "Item"}}]},
+    ],
+    ids=["full text", "full text or field"],
+)
+def test_a_page_of_more_matches_than_the_window_is_the_first_of_all_matches(
+    query_archive: QueryArchive, monkeypatch: pytest.MonkeyPatch, query: dict[str, Any]
+) -> None:
+    """Past the window PostgreSQL walks the units in id order instead of sorting every match
+    (search._Pages._dense): the page must be the same as when every match is counted."""
+    from archipel.access.query import search as search_module
+
+    every = search(query_archive, {"$query": query, "$filter": {"$track_total_hits": True}})
+    assert every.total > 3
+    monkeypatch.setattr(search_module, "MAX_WINDOW", 2)
+    for limit in (2, every.total, every.total + 1):
+        capped = search(query_archive, {"$query": query, "$filter": {"$limit": limit}})
+        assert (capped.total, capped.total_exact) == (2, False)
+        assert found(query_archive, capped) == found(query_archive, every)[:limit]

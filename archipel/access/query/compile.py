@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from archipel.access.fields import as_number
 from archipel.access.leaves import element_prefix_length
-from archipel.access.model import FIELD_VALUE_LENGTH, UnitAncestor, UnitField, UnitText
+from archipel.access.model import FIELD_VALUE_LENGTH, UnitAncestor, UnitField
 from archipel.access.query import fulltext
 from archipel.access.query.nodes import (
     And,
@@ -91,7 +91,7 @@ class Compiler:
         if query is None:  # no word at all: nothing can match
             return false()
         rows = fulltext.matching_texts(self.context, node.field, query)
-        return self.context.member(ArchiveUnit.id, UnitText.unit_id, rows)
+        return self.context.member(ArchiveUnit.id, rows.selected_columns[0], rows)
 
     def _subobject(self, node: SubObject) -> ColumnElement[bool]:
         """Some instance of the element satisfies every criterion of the node *within itself*.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, column, func, literal_column, table
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, table
 
 from archipel.access.model import UnitText
 from archipel.access.query.nodes import MatchKind
@@ -20,6 +20,11 @@ from archipel.access.text import ALL_FIELDS, stem, words
 
 FTS_TABLE = table("unit_text_fts", column("rowid"), column("unit_text_fts"))
 """SQLite's FTS5 index of `unit_text` (created by the migration, not a model)."""
+ALL_WORDS = table("unit_text_fts_all", column("tenant_id"), column("unit_id"), column("tsv"))
+"""PostgreSQL's copy of the `_all` vectors of `unit_text` (kept by triggers, made by the
+migration 0009, not a model): a narrow row per unit, some 16 to a page, in a table a fifth
+the size of `unit_text` (284 MB against 1.3 GB for 593,000 units), so the pages a search
+reads stay in the caches."""
 
 
 @dataclass(frozen=True)
@@ -61,16 +66,29 @@ class Terms:
 
 
 def matching_texts(context: Context, field: str, terms: Terms) -> Select[Any]:
-    """`unit_id` of the tenant's texts of `field` (or any field below it; `_all`) holding the terms."""
+    """`unit_id` of the tenant's texts of `field` (or any field below it; `_all`) holding the terms.
+
+    The statement's only column is the `unit_id` to compare with the unit's id.
+    """
+    if context.postgres and field == ALL_FIELDS:  # not a model: no TenantScope.select
+        return (
+            ALL_WORDS.select()
+            .with_only_columns(ALL_WORDS.c.unit_id)
+            .where(ALL_WORDS.c.tenant_id == context.tenant, _tsquery(ALL_WORDS.c.tsv, terms))
+            .correlate_except(ALL_WORDS)
+        )
     rows = context.scope.select(UnitText)  # type: ignore[type-var]
-    if field == ALL_FIELDS:  # written out, so PostgreSQL's partial index on `_all` applies
-        rows = rows.where(UnitText.field == bindparam("all_fields", ALL_FIELDS, literal_execute=True))
+    if field == ALL_FIELDS:
+        rows = rows.where(UnitText.field == ALL_FIELDS)
     else:
         rows = rows.where(within_path(context.ordered(UnitText.field), field))
     if context.postgres:
-        tsv = literal_column("unit_text.tsv")
-        found = tsv.bool_op("@@")(func.to_tsquery("simple", terms.tsquery()))
+        found = _tsquery(literal_column("unit_text.tsv"), terms)
     else:
         hits = FTS_TABLE.select().with_only_columns(FTS_TABLE.c.rowid)
         found = UnitText.id.in_(hits.where(FTS_TABLE.c.unit_text_fts.match(terms.fts5())))
     return rows.where(found).with_only_columns(UnitText.unit_id).correlate_except(UnitText)
+
+
+def _tsquery(vector: ColumnElement[Any], terms: Terms) -> ColumnElement[bool]:
+    return vector.bool_op("@@")(func.to_tsquery("simple", terms.tsquery()))

@@ -11,7 +11,7 @@ Every row source starts from `TenantScope.select`, the one place that filters th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -59,10 +59,16 @@ class Context:
 
     scope: TenantScope
     postgres: bool
+    per_row: bool = False
+    """PostgreSQL: each `member` test a lookup for the row at hand (see `member`)."""
 
     @classmethod
     def of(cls, session: Session, tenant: int) -> Context:
         return cls(TenantScope(session, tenant), session.get_bind().dialect.name == "postgresql")
+
+    def row_by_row(self) -> Context:
+        """This search, its criteria tested on each row in turn (search._Pages._dense)."""
+        return replace(self, per_row=True)
 
     @property
     def tenant(self) -> int:
@@ -82,9 +88,14 @@ class Context:
         rescan when the planner thinks the hash would not fit in memory. SQLite runs EXISTS
         once per row (a full-text query per unit!) but computes an uncorrelated IN once.
         Same rows either way: only the plan differs.
+
+        per_row: on PostgreSQL, `OFFSET 0` keeps the EXISTS a lookup per row; otherwise the
+        planner may hash the whole subquery first (reading every match of a full-text search)
+        to test rows of which a walk of the primary key reads only a few.
         """
         if self.postgres:
-            return exists(rows.where(owner == key).with_only_columns(owner))
+            probe = rows.where(owner == key).with_only_columns(owner)
+            return exists(probe.offset(0) if self.per_row else probe)
         return key.in_(rows.with_only_columns(owner))
 
 
