@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from archipel.admin.billing import BillingReport, plain
 from archipel.core.clock import utc_now
-from archipel.lifecycle.elimination_pdf import _EliminationDocument as TitledDocument
+from archipel.lifecycle.elimination_pdf import TitledDocument
 
 TITLE = "Relevé de facturation"
 METHOD = (

@@ -16,8 +16,8 @@ REQUEST_TITLE = "Bordereau d'élimination"
 CERTIFICATE_TITLE = "Attestation d'élimination"
 
 
-class _EliminationDocument(ReportDocument):
-    """The report's page set, with this document's name in the footer."""
+class TitledDocument(ReportDocument):
+    """A titled report (a bordereau, a certificate, a bill): its name in every footer."""
 
     def __init__(self, title: str) -> None:
         super().__init__()
@@ -40,7 +40,7 @@ class _EliminationDocument(ReportDocument):
 
 def request_pdf(document: dict[str, Any]) -> bytes:
     """The bordereau: who asks, at which date, and one row per unit proposed for destruction."""
-    pdf = _EliminationDocument(REQUEST_TITLE)
+    pdf = TitledDocument(REQUEST_TITLE)
     pdf.title_block("Demande d'autorisation d'élimination soumise au visa du service d'archives.")
     pdf.field("Demande", document["request_id"], mono=True)
     pdf.field("Analyse", document["analysis_id"], mono=True)
@@ -73,7 +73,7 @@ def request_pdf(document: dict[str, Any]) -> bytes:
 
 def certificate_pdf(certificate: dict[str, Any]) -> bytes:
     """The attestation: what was destroyed, on whose visa, and where the proof is kept."""
-    pdf = _EliminationDocument(CERTIFICATE_TITLE)
+    pdf = TitledDocument(CERTIFICATE_TITLE)
     pdf.title_block(
         f"{certificate['eliminated']} unité(s) archivistique(s) et {certificate['objects_deleted']} objet(s) "
         "ont été éliminés de toutes les offres de stockage."

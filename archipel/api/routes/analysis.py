@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from archipel.api.deps import PlatformDep
-from archipel.api.routes.ingests import UPLOAD_BODY, _receive
+from archipel.api.uploads import UPLOAD_BODY, receive_upload
 from archipel.collect.analysis import AnalysisOptions, AnalysisReport
 from archipel.collect.analysis_zip import SYNC_LIMITS, analyse_zip, bounded
 from archipel.platform import Platform
@@ -37,7 +37,7 @@ async def analyse_upload(
 ) -> dict[str, Any]:
     settings = platform.settings
     limit = min(settings.max_upload_bytes, SYNC_LIMITS.max_total_bytes)
-    path, name = await _receive(request, limit, settings.work_dir / "uploads")
+    path, name = await receive_upload(request, limit, settings.work_dir / "uploads")
     try:
         report = await run_in_threadpool(_analyse, platform, path, name, formats, AnalysisOptions(top=top))
     finally:

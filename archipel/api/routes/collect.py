@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from archipel.api.deps import PageDep, PlatformDep, SessionDep, TenantDep
-from archipel.api.routes.ingests import UPLOAD_BODY, _receive
+from archipel.api.uploads import UPLOAD_BODY, receive_upload
 from archipel.collect import collect_bulk, collect_send
 from archipel.collect.collect_bulk import BulkUpload
 from archipel.collect.collect_projects import Projects, ProjectSettings, project_json
@@ -248,11 +248,11 @@ async def upload_folder(
 ) -> list[Json]:
     metadata = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        field = (await request.form()).get("metadata")  # the form is kept: `_receive` reads it again
+        field = (await request.form()).get("metadata")  # the form is kept: `receive_upload` reads it again
         metadata = await field.read() if isinstance(field, StarletteUploadFile) else None
         metadata = metadata if metadata is not None or field is None else str(field).encode()
     settings = platform.settings
-    path, name = await _receive(request, settings.max_upload_bytes, settings.work_dir / "uploads")
+    path, name = await receive_upload(request, settings.max_upload_bytes, settings.work_dir / "uploads")
     upload = BulkUpload(path, name, metadata, parent)
     added = await run_in_threadpool(collect_bulk.add_folder, platform, context.tenant, transaction_id, upload)
     with platform.database.unit_of_work() as session:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from archipel.api.deps import PlatformDep, SessionDep, TenantDep
-from archipel.api.routes.ingests import UPLOAD_BODY, _receive
+from archipel.api.uploads import UPLOAD_BODY, receive_upload
 from archipel.core.errors import InvalidRequest
 from archipel.metadata import tree
 from archipel.referential.filing import import_filing_tree
@@ -44,7 +44,7 @@ async def import_tree(
     context: TenantDep,
     plan: Annotated[bool, Query(description="a classification plan (HOLDING_SCHEME workflow)")] = False,
 ) -> Any:
-    path, name = await _receive(
+    path, name = await receive_upload(
         request, platform.settings.max_upload_bytes, platform.settings.work_dir / "uploads"
     )
     try:
@@ -54,7 +54,7 @@ async def import_tree(
     named = "x-filename" in request.headers or request.headers.get("content-type", "").startswith(
         "multipart/"
     )
-    source = name if named else None  # else `_receive` made a name up
+    source = name if named else None  # else `receive_upload` made a name up
     result = await run_in_threadpool(
         import_filing_tree, platform, context.tenant, data, plan, context.agent, source
     )
