@@ -103,35 +103,10 @@ class Staging:
         partial = self.partial(unit_id, key)
         partial.parent.mkdir(parents=True, exist_ok=True)
         with _exclusive(partial.with_suffix(".lock"), f"binary {key} of unit {unit_id}"):
-            return await self._receive(unit_id, key, chunks, byte_range, limit)
-
-    async def _receive(
-        self,
-        unit_id: str,
-        key: str,
-        chunks: AsyncIterator[bytes],
-        byte_range: ByteRange | None,
-        limit: int,
-    ) -> Received:
-        partial = self.partial(unit_id, key)
-        if byte_range is None or byte_range.start == 0:  # a new upload replaces what was held
-            partial.unlink(missing_ok=True)
-            self.binary(unit_id, key).unlink(missing_ok=True)
-        held = partial.stat().st_size if partial.is_file() else 0
-        if byte_range is not None and byte_range.start != held:
-            raise Conflict(f"chunk starts at byte {byte_range.start}, expected offset {held}")
-        total = byte_range.total if byte_range is not None else None
-        if (total or 0) > limit:
-            raise InvalidRequest(f"a binary of {total} bytes exceeds the upload limit of {limit} bytes")
-        expected = byte_range.length if byte_range is not None else None
-        written = await _append(partial, chunks, limit - held if expected is None else expected)
-        if expected is not None and written != expected:
-            _truncate(partial, held)
-            raise InvalidRequest(f"Content-Range announces {expected} bytes, the body held {written}")
-        held += written
-        if total is not None and held < total:
-            return Received(held, False)
-        return Received(held, True, digest_file(partial)["sha512"])
+            if byte_range is None or byte_range.start == 0:  # a new upload replaces what was held
+                partial.unlink(missing_ok=True)
+                self.binary(unit_id, key).unlink(missing_ok=True)
+            return await _take(partial, chunks, byte_range, limit)
 
     def complete(self, unit_id: str, key: str) -> None:
         """The partial file becomes the binary, once its digest has been accepted."""
@@ -147,6 +122,27 @@ class Staging:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+async def _take(
+    partial: Path, chunks: AsyncIterator[bytes], byte_range: ByteRange | None, limit: int
+) -> Received:
+    """The body appended to `partial` at the offset `byte_range` says (under the upload's lock)."""
+    held = partial.stat().st_size if partial.is_file() else 0
+    if byte_range is not None and byte_range.start != held:
+        raise Conflict(f"chunk starts at byte {byte_range.start}, expected offset {held}")
+    total = byte_range.total if byte_range is not None else None
+    if (total or 0) > limit:
+        raise InvalidRequest(f"a binary of {total} bytes exceeds the upload limit of {limit} bytes")
+    expected = byte_range.length if byte_range is not None else None
+    written = await _append(partial, chunks, limit - held if expected is None else expected)
+    if expected is not None and written != expected:
+        _truncate(partial, held)
+        raise InvalidRequest(f"Content-Range announces {expected} bytes, the body held {written}")
+    held += written
+    if total is not None and held < total:
+        return Received(held, False)
+    return Received(held, True, digest_file(partial)["sha512"])
 
 
 @contextmanager
